@@ -1,0 +1,14 @@
+// Subcommands of the a3b binary; each file adds one to the app.
+#pragma once
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace a3b {
+
+void add_generate_command(CLI::App& app);
+
+// The model a command uses when -m is not given: the small checkpoint the repository ships.
+std::string default_model_path();
+
+}  // namespace a3b

@@ -1,0 +1,11 @@
+// One entry point for every model path a user can give: an HF checkpoint folder (GGUF later).
+#pragma once
+#include <string>
+
+#include "model/weights.h"
+
+namespace a3b {
+
+ModelWeights load_model_weights(const std::string& path);
+
+}  // namespace a3b
