@@ -1,6 +1,7 @@
 #include "formats/safetensors.h"
 
 #include <cstring>
+#include <fstream>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -93,6 +94,25 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : file_(std::make_shar
     t.nbytes = size_t(end - begin);
     tensors_.emplace(name, std::move(t));
   }
+}
+
+void write_safetensors(const std::string& path, const std::vector<TensorToWrite>& tensors) {
+  nlohmann::json header = nlohmann::json::object();
+  header["__metadata__"] = {{"format", "pt"}};
+  uint64_t offset = 0;
+  for (const auto& t : tensors) {
+    header[t.name] = {{"dtype", t.dtype_name}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
+    offset += t.bytes.size();
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // keep the data 8-byte aligned
+  std::ofstream f(path, std::ios::binary);
+  if (!f) fail(path, ": cannot write");
+  uint64_t len = text.size();
+  f.write(reinterpret_cast<const char*>(&len), 8);
+  f.write(text.data(), std::streamsize(text.size()));
+  for (const auto& t : tensors) f.write(t.bytes.data(), std::streamsize(t.bytes.size()));
+  if (!f) fail(path, ": write failed");
 }
 
 }  // namespace a3b

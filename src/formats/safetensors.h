@@ -38,4 +38,15 @@ class SafetensorsFile {
   std::map<std::string, TensorInfo> tensors_;
 };
 
+// A tensor to write: raw little-endian bytes of `dtype_name` with the given shape.
+struct TensorToWrite {
+  std::string name;
+  std::string dtype_name;
+  std::vector<int64_t> shape;
+  std::string bytes;
+};
+
+// Writes a .safetensors file (header entries sorted by name, data in the given order).
+void write_safetensors(const std::string& path, const std::vector<TensorToWrite>& tensors);
+
 }  // namespace a3b
