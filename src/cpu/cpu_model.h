@@ -21,6 +21,13 @@ struct CpuSequence : SequenceState {
   };
   std::vector<KvCache> kv;             // one per attention layer
   std::vector<DeltaNetState> deltanet; // one per DeltaNet layer
+
+  int64_t bytes() const override {
+    size_t n = 0;
+    for (auto& c : kv) n += c.k.capacity() + c.v.capacity();
+    for (auto& d : deltanet) n += d.conv.capacity() + d.S.capacity();
+    return int64_t(n * sizeof(float));
+  }
 };
 
 // The rows of the batch that belong to one sequence.

@@ -15,6 +15,7 @@ namespace a3b {
 class SequenceState {
  public:
   virtual ~SequenceState() = default;
+  virtual int64_t bytes() const = 0;  // memory the state holds now
   int64_t n_past = 0;  // tokens consumed so far = position of the next token
 };
 
