@@ -26,6 +26,12 @@ std::unique_ptr<SequenceState> CpuModel::new_sequence() {
   return s;
 }
 
+std::unique_ptr<SequenceState> CpuModel::clone_sequence(const SequenceState& s) {
+  auto* cpu = dynamic_cast<const CpuSequence*>(&s);
+  if (!cpu) fail("clone_sequence: sequence state does not belong to the CPU backend");
+  return std::make_unique<CpuSequence>(*cpu);
+}
+
 void CpuModel::forward(std::span<const BatchItem> batch, float* logits) {
   const ModelConfig& c = w_.config;
   const int64_t H = c.hidden;

@@ -44,6 +44,7 @@ class CpuModel : public Model {
   const ModelConfig& config() const override { return w_.config; }
   std::string backend() const override;
   std::unique_ptr<SequenceState> new_sequence() override;
+  std::unique_ptr<SequenceState> clone_sequence(const SequenceState& s) override;
   void forward(std::span<const BatchItem> batch, float* logits) override;
 
   const ModelWeights& weights() const { return w_; }

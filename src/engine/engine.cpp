@@ -33,6 +33,15 @@ void RequestHandle::push(TokenEvent e) {
   cv_.notify_one();
 }
 
+namespace {
+TokenEvent ended(FinishReason r, std::string error = {}) {
+  TokenEvent e;
+  e.finish = r;
+  e.error = std::move(error);
+  return e;
+}
+}  // namespace
+
 // A request the engine is working on.
 struct Engine::Active {
   GenerationRequest req;
@@ -46,7 +55,11 @@ struct Engine::Active {
 };
 
 Engine::Engine(std::shared_ptr<Model> model, EngineOptions opts)
-    : model_(std::move(model)), opts_(opts), backend_(model_->backend()), eos_(model_->config().eos_ids) {
+    : model_(std::move(model)),
+      opts_(opts),
+      backend_(model_->backend()),
+      eos_(opts.eos_ids.empty() ? model_->config().eos_ids : opts.eos_ids),
+      cache_(opts.prefix_cache_bytes) {
   max_context_ = opts_.max_context > 0 ? opts_.max_context : model_->config().max_positions;
   thread_ = std::thread([this] { loop(); });
 }
@@ -96,12 +109,33 @@ std::shared_ptr<RequestHandle> Engine::submit(GenerationRequest req) {
 
 void Engine::finish(Active& a, TokenEvent e) {
   a.done = true;
+  // A finished sequence has consumed its prompt and all but its last token: keep it for reuse.
+  if ((e.finish == FinishReason::Stop || e.finish == FinishReason::Length) && a.seq && !a.generated.empty()) {
+    std::vector<int32_t> consumed = a.req.prompt;
+    consumed.insert(consumed.end(), a.generated.begin(), a.generated.end() - 1);
+    if (a.seq->n_past == int64_t(consumed.size())) cache_.insert(std::move(consumed), std::move(a.seq));
+  }
   {
     std::lock_guard<std::mutex> m(metrics_.mu);
     ++metrics_.requests_finished;
     if (e.finish == FinishReason::Cancelled) ++metrics_.requests_cancelled;
+    metrics_.cache_entries = int64_t(cache_.entries());
+    metrics_.cache_bytes = cache_.bytes();
   }
   a.handle->push(std::move(e));
+}
+
+void Engine::admit(Active& a) {
+  int64_t matched = 0;
+  a.seq = cache_.lookup(a.req.prompt, *model_, &matched);
+  if (!a.seq) a.seq = model_->new_sequence();
+  a.prefilled = size_t(matched);
+  a.handle->cached_tokens_ = matched;
+  std::lock_guard<std::mutex> m(metrics_.mu);
+  if (matched > 0) {
+    ++metrics_.cache_hits;
+    metrics_.cached_prompt_tokens += uint64_t(matched);
+  }
 }
 
 void Engine::loop() {
@@ -114,7 +148,7 @@ void Engine::loop() {
       while (!waiting_.empty() && int(running.size()) < opts_.max_sequences) {
         running.push_back(std::move(waiting_.front()));
         waiting_.pop_front();
-        running.back()->seq = model_->new_sequence();
+        admit(*running.back());
       }
       std::lock_guard<std::mutex> m(metrics_.mu);
       metrics_.queue_depth = int64_t(waiting_.size());
@@ -122,19 +156,19 @@ void Engine::loop() {
     step(running);
     std::erase_if(running, [](auto& a) { return a->done; });  // frees their state now
     int64_t bytes = 0;
-    for (auto& a : running) bytes += a->seq->bytes();
+    for (auto& a : running) bytes += a->seq ? a->seq->bytes() : 0;
     std::lock_guard<std::mutex> m(metrics_.mu);
     metrics_.running = int64_t(running.size());
     metrics_.state_bytes = bytes;
   }
-  for (auto& a : running) finish(*a, {.finish = FinishReason::Cancelled, .error = "the server is shutting down"});
-  for (auto& a : waiting_) finish(*a, {.finish = FinishReason::Cancelled, .error = "the server is shutting down"});
+  for (auto& a : running) finish(*a, ended(FinishReason::Cancelled, "the server is shutting down"));
+  for (auto& a : waiting_) finish(*a, ended(FinishReason::Cancelled, "the server is shutting down"));
 }
 
 void Engine::step(std::vector<std::unique_ptr<Active>>& running) {
   // Cancelled requests leave before any work is spent on them.
   for (auto& a : running)
-    if (a->handle->cancelled()) finish(*a, {.finish = FinishReason::Cancelled});
+    if (a->handle->cancelled()) finish(*a, ended(FinishReason::Cancelled));
 
   // Decode tokens first (one per sequence), then prompt chunks with what is left of the budget.
   std::vector<BatchItem> items;
@@ -160,7 +194,7 @@ void Engine::step(std::vector<std::unique_ptr<Active>>& running) {
   try {
     model_->forward(items, logits.data());
   } catch (const std::exception& e) {
-    for (Active* a : owners) finish(*a, {.finish = FinishReason::Error, .error = e.what()});
+    for (Active* a : owners) finish(*a, ended(FinishReason::Error, e.what()));
     return;
   }
   int64_t tokens = 0;

@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "engine/metrics.h"
+#include "engine/prefix_cache.h"
 #include "engine/sampler.h"
 #include "model/model.h"
 
@@ -26,6 +27,8 @@ struct EngineOptions {
   int max_queue = 256;           // waiting beyond that → EngineBusy
   int max_batch_tokens = 512;    // tokens per forward pass (decode tokens first, then prefill chunks)
   int64_t max_context = 0;       // prompt + generated; 0 = the model's max_position_embeddings
+  int64_t prefix_cache_bytes = int64_t(1) << 30;  // snapshots kept for prompt reuse; 0 = off
+  std::vector<int32_t> eos_ids;  // end-of-sequence ids; empty = the model config's
 };
 
 enum class FinishReason { None, Stop, Length, Cancelled, Error };
@@ -63,6 +66,7 @@ class RequestHandle {
   void cancel() { cancelled_ = true; }
   bool cancelled() const { return cancelled_; }
   int64_t prompt_tokens() const { return prompt_tokens_; }
+  int64_t cached_tokens() const { return cached_tokens_; }  // prompt tokens reused from the cache
 
  private:
   friend class Engine;
@@ -72,6 +76,7 @@ class RequestHandle {
   std::deque<TokenEvent> events_;
   std::atomic<bool> cancelled_{false};
   int64_t prompt_tokens_ = 0;
+  std::atomic<int64_t> cached_tokens_{0};
 };
 
 class Engine {
@@ -94,6 +99,7 @@ class Engine {
   void loop();
   void step(std::vector<std::unique_ptr<Active>>& running);
   void finish(Active& a, TokenEvent e);
+  void admit(Active& a);
 
   std::shared_ptr<Model> model_;
   EngineOptions opts_;
@@ -101,6 +107,7 @@ class Engine {
   std::string backend_;
   std::vector<int32_t> eos_;
   EngineMetrics metrics_;
+  PrefixCache cache_;  // used by the engine thread only
 
   std::mutex mu_;
   std::condition_variable wake_;

@@ -44,7 +44,11 @@ std::string EngineMetrics::prometheus() const {
   metric("a3b_engine_steps_total", "counter", "Forward passes run by the engine", double(steps));
   metric("a3b_queue_depth", "gauge", "Requests waiting for a sequence slot", double(queue_depth));
   metric("a3b_running_sequences", "gauge", "Sequences in the running batch", double(running));
-  metric("a3b_cache_bytes", "gauge", "Bytes of per-sequence state (KV cache, DeltaNet state) in use", double(state_bytes));
+  metric("a3b_sequence_state_bytes", "gauge", "Bytes of per-sequence state (KV cache, DeltaNet state) in use", double(state_bytes));
+  metric("a3b_prefix_cache_bytes", "gauge", "Bytes held by prefix-cache snapshots", double(cache_bytes));
+  metric("a3b_prefix_cache_entries", "gauge", "Snapshots in the prefix cache", double(cache_entries));
+  metric("a3b_prefix_cache_hits_total", "counter", "Requests that resumed from a cached prefix", double(cache_hits));
+  metric("a3b_prefix_cache_tokens_total", "counter", "Prompt tokens skipped thanks to the prefix cache", double(cached_prompt_tokens));
   ttft.render(out, "a3b_time_to_first_token_seconds", "Time from request arrival to its first generated token");
   itl.render(out, "a3b_inter_token_latency_seconds", "Time between consecutive generated tokens of a request");
   batch_seqs.render(out, "a3b_batch_sequences", "Sequences in each forward pass");

@@ -25,7 +25,9 @@ struct EngineMetrics {
   uint64_t requests_submitted = 0, requests_finished = 0, requests_rejected = 0, requests_cancelled = 0;
   uint64_t prompt_tokens = 0, generated_tokens = 0, steps = 0;
   int64_t queue_depth = 0, running = 0;
-  int64_t state_bytes = 0, state_bytes_capacity = 0;
+  int64_t state_bytes = 0;
+  uint64_t cache_hits = 0, cached_prompt_tokens = 0;
+  int64_t cache_entries = 0, cache_bytes = 0;
   Histogram ttft{{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}};
   Histogram itl{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}};
   Histogram batch_seqs{{1, 2, 4, 8, 16, 32, 64, 128, 256}};

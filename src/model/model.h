@@ -35,6 +35,8 @@ class Model {
   virtual const ModelConfig& config() const = 0;
   virtual std::string backend() const = 0;
   virtual std::unique_ptr<SequenceState> new_sequence() = 0;
+  // A copy that continues independently (prefix cache, n > 1 choices).
+  virtual std::unique_ptr<SequenceState> clone_sequence(const SequenceState& s) = 0;
 
   // Runs every item's tokens; writes float32 logits [rows, vocab] for the rows each item asks
   // for (all its tokens or its last), items in order. Throws Error on a token outside the vocabulary.

@@ -140,6 +140,33 @@ TEST(Engine, RejectsBadRequestsAndFullQueue) {
   for (auto& h : held) h->cancel();
 }
 
+TEST(Engine, PrefixCacheResumesAFollowUpTurnExactly) {
+  auto g = test::load_golden(test::fixture("tiny-sharded"));
+  std::vector<int32_t> first(g.prompt.begin(), g.prompt.begin() + 40);
+  auto follow_up = [&](const std::vector<int32_t>& answer) {
+    std::vector<int32_t> p = first;
+    p.insert(p.end(), answer.begin(), answer.end());
+    p.insert(p.end(), g.prompt.begin() + 50, g.prompt.begin() + 57);  // the next "user message"
+    return p;
+  };
+  std::vector<int32_t> expect;
+  {
+    EngineOptions off;
+    off.prefix_cache_bytes = 0;
+    Engine engine(fixture_model("tiny-sharded"), off);
+    auto answer = collect(*engine.submit(greedy(first, 10))).tokens;
+    auto h = engine.submit(greedy(follow_up(answer), 12));
+    expect = collect(*h).tokens;
+    EXPECT_EQ(h->cached_tokens(), 0);
+  }
+  Engine engine(fixture_model("tiny-sharded"), {});
+  auto answer = collect(*engine.submit(greedy(first, 10))).tokens;
+  auto h = engine.submit(greedy(follow_up(answer), 12));
+  EXPECT_EQ(collect(*h).tokens, expect);
+  EXPECT_EQ(h->cached_tokens(), 40 + 9);  // prompt and answer but its last token, never fed
+  EXPECT_NE(engine.metrics().prometheus().find("a3b_prefix_cache_hits_total 1\n"), std::string::npos);
+}
+
 TEST(Sampler, KnobsDoWhatTheySay) {
   const int64_t V = 6;
   auto run = [&](SamplingParams p, std::vector<float> logits, std::vector<int32_t> history = {}) {
