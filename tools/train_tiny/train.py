@@ -3,7 +3,7 @@
 
 Runs on the GPU machine (torch, transformers >= 5.17 with Qwen3_5MoeForConditionalGeneration,
 tokenizers, jinja2, safetensors, matplotlib, numpy; no network). See tools/train_tiny/README.md:
-    python3 train.py --out /tmp/model --steps 1700 --time-budget 390
+    bash run_gpu.sh            (= python3 train.py --out /tmp/model, defaults as used for models/default)
 Stages, all deterministic given the seed (GPU kernels aside):
   1. data      synthetic conversations (make_data.py, rendered with the real Qwen3.6 template)
                + Python stdlib sources of that machine, minus the held-out module
@@ -461,14 +461,14 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--template", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "chat_template.jinja"))
     ap.add_argument("--heldout", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "heldout.txt"))
-    ap.add_argument("--steps", type=int, default=1600)
-    ap.add_argument("--time-budget", type=float, default=380.0, help="training seconds; the lr schedule ends by then")
-    ap.add_argument("--deadline", type=float, default=560.0, help="whole-script seconds; optional evals are skipped after")
-    ap.add_argument("--batch", type=int, default=48)
+    ap.add_argument("--steps", type=int, default=900)
+    ap.add_argument("--time-budget", type=float, default=375.0, help="training seconds; the lr schedule ends by then")
+    ap.add_argument("--deadline", type=float, default=570.0, help="whole-script seconds; optional evals are skipped after")
+    ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seq", type=int, default=1024)
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--n-chat", type=int, default=100_000)
-    ap.add_argument("--code-mb", type=float, default=24.0)
+    ap.add_argument("--n-chat", type=int, default=140_000)
+    ap.add_argument("--code-mb", type=float, default=30.0)
     ap.add_argument("--n-bpe", type=int, default=8000)
     ap.add_argument("--vocab", type=int, default=8064, help="embedding rows (padded like the real 248320)")
     ap.add_argument("--hidden", type=int, default=256)
@@ -659,7 +659,7 @@ def main():
         step += 1
         tokens += a.batch * a.seq
         if step % 5 == 0 or step == 1:
-            m, mm, bb = main.item(), mloss.item(), float(bal)
+            m, mm, bb = main.detach().item(), mloss.detach().item(), float(bal.detach())
             hist.append((step, tokens, m, mm, bb))
             if step % 50 == 0 or step == 1:
                 el = time.time() - t_train
