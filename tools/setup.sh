@@ -7,6 +7,8 @@ PACKAGES=(build-essential cmake ninja-build pkg-config git
   python3 python3-numpy nodejs npm tmux expect)
 missing=()
 for p in "${PACKAGES[@]}"; do
+  # npm also comes inside NodeSource's nodejs package, which conflicts with Debian's npm package.
+  [ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 if ((${#missing[@]})); then
