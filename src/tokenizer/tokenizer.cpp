@@ -23,15 +23,24 @@ enum TokenFlags : uint8_t { kExists = 1, kAdded = 2, kSpecial = 4 };
 void append_token_bytes(std::string& out, std::string_view spelling) {
   const size_t start = out.size();
   for (size_t i = 0; i < spelling.size();) {
-    Utf8Char c = utf8_next(spelling, i);
-    const int b = c.valid ? byte_of_char(c.cp) : -1;
+    const uint8_t lead = uint8_t(spelling[i]);
+    int b;
+    if (lead < 0x80) {  // printable ASCII stands for itself
+      b = byte_of_char(lead);
+      i += 1;
+    } else if (lead >= 0xC2 && lead <= 0xC5 && i + 1 < spelling.size()) {  // U+0080..U+017F: the rest of the alphabet
+      b = byte_of_char(uint32_t(lead & 0x1F) << 6 | (uint8_t(spelling[i + 1]) & 0x3F));
+      if ((uint8_t(spelling[i + 1]) & 0xC0) != 0x80) b = -1;
+      i += 2;
+    } else {
+      b = -1;
+    }
     if (b < 0) {
       out.resize(start);
       out.append(spelling);
       return;
     }
     out += char(b);
-    i += c.len;
   }
 }
 
@@ -231,10 +240,7 @@ void Tokenizer::Impl::encode_pieces(std::string_view text, std::vector<int32_t>&
 
 void Tokenizer::Impl::encode_segment(std::string_view text, bool parse_special, std::vector<int32_t>& out) const {
   std::string normalized;
-  if (normalization == Normalization::NFC && !nfc_quick_check(text)) {
-    normalized = to_nfc(text);
-    text = normalized;
-  }
+  if (normalization == Normalization::NFC && normalize_nfc(text, normalized)) text = normalized;
   if (normalized_matcher.empty()) return encode_pieces(text, out);
   std::vector<AddedTokenMatcher::Part> parts;
   normalized_matcher.split(text, parse_special, parts);

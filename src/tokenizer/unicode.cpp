@@ -118,4 +118,46 @@ std::string to_nfc(std::string_view s) {
   return out + utf8proc_nfc(s);
 }
 
+bool normalize_nfc(std::string_view s, std::string& out) {
+  // NFC(a + b) == NFC(a) + NFC(b) when b starts with an inert character: nothing before it can reorder or
+  // compose across it. So only the stretch from the last inert character before a non-inert one up to the
+  // next inert character needs the normalizer; close stretches are joined to call it less often.
+  constexpr size_t kJoinGap = 32;
+  bool changed = false;
+  size_t copied = 0;    // when changed: s[0, copied) is accounted for in out
+  size_t boundary = 0;  // start of the last inert character seen
+  std::string stretch_nfc;
+  for (size_t i = 0; i < s.size();) {
+    if (uint8_t(s[i]) < 0x80) {
+      boundary = i++;
+      continue;
+    }
+    Utf8Char c = utf8_next(s, i);
+    if (nfc_inert(c.cp)) {
+      boundary = i;
+      i += c.len;
+      continue;
+    }
+    // s[boundary, end) holds every non-inert character from here on that lies within kJoinGap of the previous.
+    size_t end = i + c.len, scan = end;
+    while (scan < s.size() && scan < end + kJoinGap) {
+      Utf8Char d = uint8_t(s[scan]) < 0x80 ? Utf8Char{uint8_t(s[scan]), 1, true, false} : utf8_next(s, scan);
+      scan += d.len;
+      if (!nfc_inert(d.cp)) end = scan;
+    }
+    const std::string_view stretch = s.substr(boundary, end - boundary);
+    stretch_nfc = to_nfc(stretch);
+    if (stretch_nfc != stretch) {
+      if (!changed) out.assign(s.substr(0, boundary));
+      else out.append(s.substr(copied, boundary - copied));
+      out += stretch_nfc;
+      copied = end;
+      changed = true;
+    }
+    i = boundary = end;
+  }
+  if (changed) out.append(s.substr(copied));
+  return changed;
+}
+
 }  // namespace a3b

@@ -25,4 +25,8 @@ bool nfc_quick_check(std::string_view s);
 // NFC of well-formed UTF-8.
 std::string to_nfc(std::string_view s);
 
+// NFC for the tokenizer's hot path: false (out untouched) when s is already NFC; otherwise out = NFC(s). Only the
+// stretches around characters that may change go through the normalizer.
+bool normalize_nfc(std::string_view s, std::string& out);
+
 }  // namespace a3b

@@ -54,6 +54,16 @@ bool utf8_valid(std::string_view s) {
         continue;
       }
     }
+    // Two-byte sequences (Latin, Greek, Cyrillic, the byte alphabet of BPE vocabularies) inline.
+    const uint8_t b = uint8_t(s[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    if (b >= 0xC2 && b <= 0xDF && i + 1 < s.size() && (uint8_t(s[i + 1]) & 0xC0) == 0x80) {
+      i += 2;
+      continue;
+    }
     Utf8Char c = utf8_next(s, i);
     if (!c.valid) return false;
     i += c.len;

@@ -80,6 +80,23 @@ TEST(Nfc, QuickCheckNeverSkipsNeededWork) {
   EXPECT_EQ(to_nfc("\uac00\u11a7|\uac00\u11a8|\u11a7\u11a7"), "\uac00\u11a7|\uac01|\u11a7\u11a7");
 }
 
+TEST(Nfc, PiecewiseNormalizationEqualsWholeText) {
+  std::mt19937 rng(3);
+  for (int i = 0; i < 20000; ++i) {
+    const std::string s = test::random_text(rng, 80);
+    std::string out = "junk";
+    const bool changed = normalize_nfc(s, out);
+    ASSERT_EQ(changed ? out : s, to_nfc(s)) << i;
+    if (!changed) {
+      ASSERT_EQ(out, "junk");
+    }
+  }
+  const std::string arabic = "مَرْحَبًا é 가x";
+  std::string out;
+  ASSERT_TRUE(normalize_nfc(arabic, out));
+  EXPECT_EQ(out, to_nfc(arabic));
+}
+
 TEST(JsonCursor, StringsNumbersAndStructure) {
   std::string text = R"({"a": "x\u00e9\ud83d\ude00\n\"\\\/", "n": -42, "skip": [1, {"k": [true, null, 2.5e3]}, "s"],
                        "b": false, "z": null})";
