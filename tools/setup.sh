@@ -7,6 +7,8 @@ PACKAGES=(build-essential cmake ninja-build pkg-config git
   python3 python3-numpy tmux expect)
 missing=()
 for p in "${PACKAGES[@]}"; do
+  # npm also comes inside NodeSource's nodejs package, which conflicts with Debian's npm package.
+  [ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 # Node.js may come from outside Debian (with its own npm); install Debian's only if absent.

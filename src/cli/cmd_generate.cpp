@@ -1,6 +1,8 @@
-// a3b generate: prompt token ids in, generated ids out; optional float32 logit dump.
+// a3b generate: a prompt (text, or token ids) in; generated text out when the model folder has a tokenizer,
+// generated ids otherwise (or with --ids); optional float32 logit dump.
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -9,13 +11,15 @@
 #include "core/npy.h"
 #include "cpu/cpu_model.h"
 #include "formats/model_file.h"
+#include "tokenizer/tokenizer.h"
 
 namespace a3b {
 namespace {
 
 struct GenerateArgs {
   std::string model;
-  std::string prompt_ids;
+  std::optional<std::string> prompt;
+  std::optional<std::string> prompt_ids;
   int max_tokens = 16;
   float temperature = 0.0f;
   uint64_t seed = 0;
@@ -63,10 +67,31 @@ int32_t pick(const float* logits, int64_t n, float temperature, std::mt19937_64&
 }
 
 void run_generate(const GenerateArgs& a) {
-  std::vector<int32_t> prompt = parse_ids(a.prompt_ids);
-  if (prompt.empty()) fail("--prompt-ids: give at least one token id");
   if (a.max_tokens < 1) fail("--max-tokens must be at least 1");
   const std::string path = a.model.empty() ? default_model_path() : a.model;
+  std::optional<Tokenizer> tokenizer;
+  if (Tokenizer::exists_at(path)) tokenizer = Tokenizer::load(path);
+  std::vector<int32_t> prompt;
+  if (a.prompt) {
+    if (!tokenizer) fail(path, ": no tokenizer in the model folder (tokenizer.json, or vocab.json + merges.txt); use --prompt-ids");
+    prompt = tokenizer->encode(*a.prompt);
+    if (prompt.empty()) fail("--prompt: the text has no tokens");
+  } else if (a.prompt_ids) {
+    prompt = parse_ids(*a.prompt_ids);
+    if (prompt.empty()) fail("--prompt-ids: give at least one token id");
+  } else {
+    fail("give a prompt: -p TEXT or --prompt-ids IDS");
+  }
+  // Text goes out as it is generated; ids at the end (the format scripts rely on).
+  const bool print_text = tokenizer && !a.print_ids;
+  std::optional<StreamDecoder> text_out;
+  if (print_text) text_out.emplace(*tokenizer, /*skip_special=*/true);
+  auto emit = [&](int32_t tok) {
+    if (!text_out) return;
+    const std::string piece = text_out->push(tok);
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
+    std::fflush(stdout);
+  };
 
   auto t0 = std::chrono::steady_clock::now();
   CpuModel model(load_model_weights(path), a.threads);
@@ -88,6 +113,7 @@ void run_generate(const GenerateArgs& a) {
   for (;;) {
     int32_t tok = pick(last, V, a.temperature, rng);
     out.push_back(tok);
+    emit(tok);
     bool eos = std::find(model.config().eos_ids.begin(), model.config().eos_ids.end(), tok) != model.config().eos_ids.end();
     if (int(out.size()) >= a.max_tokens || (eos && !a.ignore_eos)) break;
     BatchItem step{seq.get(), {&out.back(), 1}, false};
@@ -98,9 +124,13 @@ void run_generate(const GenerateArgs& a) {
   auto t3 = std::chrono::steady_clock::now();
 
   if (dump) write_npy(a.dump_logits, dumped.data(), {int64_t(dumped.size()) / V, V});
-  std::string ids;
-  for (size_t i = 0; i < out.size(); ++i) ids += (i ? " " : "") + std::to_string(out[i]);
-  std::printf("%s\n", ids.c_str());
+  if (print_text) {
+    std::printf("%s\n", text_out->flush().c_str());
+  } else {
+    std::string ids;
+    for (size_t i = 0; i < out.size(); ++i) ids += (i ? " " : "") + std::to_string(out[i]);
+    std::printf("%s\n", ids.c_str());
+  }
   if (!a.print_ids) {
     auto secs = [](auto d) { return std::chrono::duration<double>(d).count(); };
     std::fprintf(stderr, "model %s (%s): load %.2f s, prefill %zu tokens %.1f tok/s, decode %zu tokens %.1f tok/s\n",
@@ -113,13 +143,16 @@ void run_generate(const GenerateArgs& a) {
 
 void add_generate_command(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
-  CLI::App* cmd = app.add_subcommand("generate", "Generate tokens from a prompt of token ids");
+  CLI::App* cmd = app.add_subcommand("generate", "Generate text (or token ids) from a prompt");
   cmd->add_option("-m,--model", args->model, "Model folder (default: the model the repository ships)");
-  cmd->add_option("--prompt-ids", args->prompt_ids, "Prompt token ids, e.g. 1,2,3")->required();
+  CLI::Option* text = cmd->add_option("-p,--prompt", args->prompt, "Prompt text, tokenized with the model's tokenizer");
+  CLI::Option* ids = cmd->add_option("--prompt-ids", args->prompt_ids, "Prompt token ids, e.g. 1,2,3");
+  text->excludes(ids);
   cmd->add_option("-n,--max-tokens", args->max_tokens, "Tokens to generate")->capture_default_str();
   cmd->add_option("--temp,--temperature", args->temperature, "Sampling temperature; 0 = greedy")->capture_default_str();
   cmd->add_option("--seed", args->seed, "Random seed for sampling")->capture_default_str();
-  cmd->add_flag("--ids", args->print_ids, "Print only the generated ids, space-separated on one line");
+  cmd->add_flag("--ids", args->print_ids,
+                "Print only the generated ids, space-separated on one line (without a tokenizer, ids are printed anyway)");
   cmd->add_flag("--ignore-eos", args->ignore_eos, "Keep generating after an end-of-sequence token");
   cmd->add_option("--dump-logits", args->dump_logits,
                   "Write float32 logits [prompt + generated - 1, vocab] to FILE.npy: every prompt position, "
