@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   a3b::add_generate_command(app);
   a3b::add_tokenize_command(app);
   a3b::add_chat_template_command(app);
+  a3b::add_serve_command(app);
+  a3b::add_run_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# ctest fixture: builds a3b and its unit tests with AddressSanitizer + UBSan (LeakSanitizer is part
+# of ASan) into BUILD_DIR/asan, for the sanitizer runs of the test suite and the server load test.
+set -euo pipefail
+SRC=$1 BUILD_DIR=$2
+cmake -S "$SRC" -B "$BUILD_DIR/asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DA3B_SANITIZE=ON -DA3B_CUDA=OFF >/dev/null
+cmake --build "$BUILD_DIR/asan" --target a3b a3b_tests

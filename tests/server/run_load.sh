@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# ctest: 64 concurrent streaming clients for 60 s. Usage: run_load.sh A3B_BINARY MODEL_DIR BUILD_DIR [CLIENTS SECONDS]
+# With an ASan/UBSan build as A3B_BINARY, any sanitizer report fails the test (the log is checked).
+set -euo pipefail
+BIN=$1 MODEL=$2 BUILD_DIR=$3 CLIENTS=${4:-64} SECONDS_=${5:-60}
+here=$(dirname "$0")
+source "$here/npm_env.sh"
+source "$here/start_server.sh"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+start_server "$BIN" "$MODEL" load-key --max-seqs 64
+node "$NPM_DIR/load.mjs" "$BASE_URL" load-key "$SERVER_PID" "$CLIENTS" "$SECONDS_"
+kill -INT $SERVER_PID
+wait $SERVER_PID || true
+if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$SERVER_LOG"; then
+  cat "$SERVER_LOG" >&2
+  echo "sanitizer findings" >&2
+  exit 1
+fi
