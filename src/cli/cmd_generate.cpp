@@ -9,9 +9,9 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/npy.h"
-#include "cpu/cpu_model.h"
 #include "formats/model_file.h"
 #include "tokenizer/tokenizer.h"
+#include "model/backend.h"
 
 namespace a3b {
 namespace {
@@ -27,6 +27,7 @@ struct GenerateArgs {
   bool ignore_eos = false;
   std::string dump_logits;
   int threads = 0;
+  std::string backend;  // empty: cuda when a GPU is present, else cpu
 };
 
 std::vector<int32_t> parse_ids(const std::string& s) {
@@ -94,7 +95,9 @@ void run_generate(const GenerateArgs& a) {
   };
 
   auto t0 = std::chrono::steady_clock::now();
-  CpuModel model(load_model_weights(path), a.threads);
+  const Backend backend = a.backend.empty() ? default_backend() : parse_backend(a.backend);
+  std::unique_ptr<Model> owned = make_model(load_model_weights(path), backend, a.threads);
+  Model& model = *owned;
   const int64_t V = model.config().vocab_size;
   auto t1 = std::chrono::steady_clock::now();
 
@@ -158,6 +161,8 @@ void add_generate_command(CLI::App& app) {
                   "Write float32 logits [prompt + generated - 1, vocab] to FILE.npy: every prompt position, "
                   "then every decode step");
   cmd->add_option("-t,--threads", args->threads, "CPU threads (default: all)");
+  cmd->add_option("--backend", args->backend, "Engine: cpu or cuda (default: cuda when a GPU is present)")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->callback([args] { run_generate(*args); });
 }
 

@@ -5,15 +5,15 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
-#include "cpu/cpu_model.h"
 #include "formats/model_file.h"
+#include "model/backend.h"
 
 namespace a3b {
 
 void ModelArgs::add_to(CLI::App* cmd) {
   cmd->add_option("-m,--model", path, "Model folder (default: the model the repository ships)");
   cmd->add_option("--chat-template", chat_template, "Jinja chat template file (default: the model's own)");
-  cmd->add_option("--backend", backend, "cpu (cuda when built with CUDA)")->capture_default_str();
+  cmd->add_option("--backend", backend, "cpu or cuda (default: cuda when a GPU is usable)");
   cmd->add_option("-t,--threads", threads, "CPU threads (default: all)");
 }
 
@@ -23,8 +23,8 @@ LoadedModel load_model(const ModelArgs& args, bool need_tokenizer) {
   m.path = args.path.empty() ? default_model_path() : args.path;
   m.name = fs::path(m.path).filename().string();
   if (m.name.empty()) m.name = fs::path(m.path).parent_path().filename().string();
-  if (args.backend != "cpu") fail("--backend ", args.backend, ": this build has only the cpu backend");
-  m.model = std::make_shared<CpuModel>(load_model_weights(m.path), args.threads);
+  const Backend backend = args.backend.empty() ? default_backend() : parse_backend(args.backend);
+  m.model = make_model(load_model_weights(m.path), backend, args.threads);
 
   const std::string dir = fs::is_directory(m.path) ? m.path : fs::path(m.path).parent_path().string();
   bool has_tokenizer = fs::exists(fs::path(dir) / "tokenizer.json") || fs::exists(fs::path(dir) / "vocab.json");

@@ -18,7 +18,7 @@ namespace a3b {
 struct ModelArgs {
   std::string path;            // empty: the shipped default
   std::string chat_template;   // a .jinja file overriding the model's
-  std::string backend = "cpu";
+  std::string backend;         // empty: the default (cuda when usable)
   int threads = 0;
 
   void add_to(CLI::App* cmd);  // -m, --chat-template, --backend, -t

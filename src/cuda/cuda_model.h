@@ -1,0 +1,74 @@
+// The whole Qwen3.5/3.6-MoE forward on one NVIDIA GPU (Hopper, sm_90a), bf16 weights, float32
+// residual stream and DeltaNet state. No CUDA header leaks out of this one.
+//
+// Precision: steps of at most 4 tokens (decode) multiply float32 activations by the bf16 weights
+// with float32 accumulation, like the CPU engine; larger steps (prefill, wide batches) round the
+// activations that enter a matrix product to bf16 (tensor cores). The KV cache is bf16.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "model/model.h"
+#include "model/weights.h"
+
+namespace a3b {
+
+namespace cuda {
+struct Engine;
+}
+
+struct CudaOptions {
+  int device = 0;
+  bool graphs = true;          // replay decode steps from captured CUDA graphs
+  bool pdl = true;             // programmatic dependent launch between kernels
+  int max_step_tokens = 8192;  // larger batches run as several steps (bounds the workspace)
+  bool flash_attention = true; // long sequences' prefill attention on tensor cores (else split-K)
+  bool grouped_moe = true;     // many tokens: experts as grouped GEMMs (else gather-GEMV, 4 tokens at a time)
+  bool cublas = true;          // dense projections of many tokens through cuBLAS (else our tensor-core GEMM)
+};
+
+class CudaModel : public Model {
+ public:
+  // Uploads a loaded checkpoint (converting to bf16 where stored otherwise).
+  explicit CudaModel(const ModelWeights& weights, CudaOptions options = {});
+  // A model of the config's shape with random weights generated on the GPU (benchmarks).
+  CudaModel(const ModelConfig& config, uint64_t seed, CudaOptions options = {});
+  ~CudaModel() override;
+
+  const ModelConfig& config() const override;
+  std::string backend() const override;
+  // Sequences hold GPU memory until destroyed; they keep the device context alive.
+  std::unique_ptr<SequenceState> new_sequence() override;
+  std::unique_ptr<SequenceState> clone_sequence(const SequenceState& s) override;
+  // logits may be null: the step still computes them but copies nothing to the host.
+  void forward(std::span<const BatchItem> batch, float* logits) override;
+
+  // Per-kernel-class GPU time of the forwards since the last reset (eager launches, no graphs).
+  void set_profiling(bool on);
+  std::map<std::string, double> profile_ms() const;
+  std::map<std::string, long> profile_counts() const;
+  void reset_profile();
+
+  size_t weight_bytes() const;
+  std::string device_name() const;
+
+ private:
+  std::shared_ptr<cuda::Engine> e_;
+};
+
+// Number of usable CUDA devices; 0 when there is none or no driver (never throws).
+int cuda_device_count();
+
+struct CudaMemory {
+  size_t free = 0, total = 0;
+};
+CudaMemory cuda_memory(int device = 0);
+
+// Device-to-device copy bandwidth in bytes/s (bytes read plus written), measured on `bytes`.
+double cuda_copy_bandwidth(int device, size_t bytes);
+// Dense bf16 matrix-product rate in FLOP/s through cuBLAS, for an n×n×n product.
+double cuda_matmul_flops(int device, int n);
+
+}  // namespace a3b

@@ -1,0 +1,249 @@
+// The kernels of one step, layer by layer (architecture.md §5): few tokens go through the GEMV
+// kernels with float32 activations, many through cuBLAS and the grouped expert GEMMs.
+#include "core/error.h"
+#include "cuda/engine.h"
+
+namespace a3b::cuda {
+
+// y[T, N] (+)= x · wᵀ for the step's T rows: cuBLAS, or our GEMM as one group (opt.cublas = false).
+void Engine::dense(const Plan& p, const Ctx& c, const bf16* x, int ldx, const bf16* w, int N, int K, float* y, int ldy,
+                   bool accumulate, const char* name) {
+  if (opt.cublas) return gemm_dense(c, x, ldx, p.T, w, N, K, y, ldy, accumulate, name);
+  GroupGemmArgs g;
+  g.a = x;
+  g.lda = ldx;
+  g.w = w;
+  g.N = N;
+  g.K = K;
+  g.groups = 1;
+  g.seg = p.m.all_seg;
+  g.tiles = p.m.all_tiles;
+  g.max_tiles = (p.T + kGemmTileM - 1) / kGemmTileM;
+  g.accumulate = accumulate;
+  g.out = y;
+  g.ldo = ldy;
+  group_gemm(c, g, name);
+}
+
+void Engine::enqueue_layers(const Plan& p, const Ctx& c) {
+  const Dims& d = w->dims;
+  {
+    ProfileScope scope(c, "embed");
+    A3B_CUDA(cudaMemcpyAsync(ws.meta_dev, ws.meta_host, p.meta_bytes, cudaMemcpyHostToDevice, c.stream));
+  }
+  embed(c, w->embed, d.H, p.m.tok_id, p.T, ws.h);
+  for (const GpuLayer& L : w->layers) {
+    if (L.kind == LayerKind::DeltaNet) deltanet_layer(p, c, L);
+    else attention_layer(p, c, L);
+    moe_layer(p, c, L);
+  }
+}
+
+// y = W · norm(h) for the step's rows, through the GEMV (few tokens) or norm + a GEMM.
+void Engine::project_normed(const Plan& p, const Ctx& c, const bf16* W, int rows, const float* norm_w, float* y, int ldy,
+                            float* x_out, const char* name) {
+  const Dims& d = w->dims;
+  if (p.small) {
+    GemvArgs a;
+    a.w = W;
+    a.rows = rows;
+    a.cols = d.H;
+    a.ntok = p.T;
+    a.input = GemvInput::Norm;
+    a.x = ws.h;
+    a.ldx = d.H;
+    a.norm_w = norm_w;
+    a.eps = d.eps;
+    a.x_out = x_out;
+    a.y = y;
+    a.ldy = ldy;
+    gemv(c, a, name);
+  } else {
+    rms_norm_rows(c, ws.h, d.H, nullptr, p.T, norm_w, d.eps, x_out, ws.xb);
+    dense(p, c, ws.xb, d.H, W, rows, d.H, y, ldy, false, name);
+  }
+}
+
+void Engine::deltanet_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
+  const Dims& d = w->dims;
+  const int P = w->in_proj_rows();
+  project_normed(p, c, L.in_proj, P, L.input_norm, ws.proj, P, nullptr, "deltanet/in_proj");
+  GdnArgs g;
+  g.d = d;
+  g.slot = L.slot;
+  g.proj = ws.proj;
+  g.ldp = P;
+  g.u = ws.u;
+  g.conv_w = L.conv_w;
+  g.A = L.A;
+  g.dt_bias = L.dt_bias;
+  g.o = ws.o;
+  g.m = p.m;
+  if (p.decode) {
+    gdn_decode(c, g);
+  } else {
+    gdn_conv(c, g);
+    if (p.m.Sr) gdn_recurrent(c, g);
+    if (p.m.Sc) gdn_chunked(c, g);
+  }
+  if (p.small) {
+    GemvArgs a;
+    a.w = L.out_proj;
+    a.rows = d.H;
+    a.cols = d.value_dim;
+    a.ntok = p.T;
+    a.input = GemvInput::GatedNorm;
+    a.x = ws.o;
+    a.ldx = d.value_dim;
+    a.z = ws.proj + d.conv_dim;
+    a.ldz = P;
+    a.head_dim = d.dv;
+    a.norm_w = L.gdn_norm;
+    a.eps = d.eps;
+    a.y = ws.h;
+    a.ldy = d.H;
+    a.accumulate = true;
+    gemv(c, a, "deltanet/out_proj");
+  } else {
+    gdn_gated_norm(c, g, L.gdn_norm, ws.ob);
+    dense(p, c, ws.ob, d.value_dim, L.out_proj, d.H, d.value_dim, ws.h, d.H, true, "deltanet/out_proj");
+  }
+}
+
+void Engine::attention_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
+  const Dims& d = w->dims;
+  const int P = w->qkv_rows(), width = d.nq * d.D;
+  project_normed(p, c, L.qkv, P, L.input_norm, ws.proj, P, nullptr, "attention/qkv_proj");
+  AttnArgs a;
+  a.d = d;
+  a.slot = L.slot;
+  a.proj = ws.proj;
+  a.ldp = P;
+  a.q_norm = L.q_norm;
+  a.k_norm = L.k_norm;
+  a.inv_freq = w->inv_freq;
+  a.rope_scale = w->rope_scale;
+  a.q = ws.q;
+  a.part_o = ws.part_o;
+  a.part_ml = ws.part_ml;
+  a.n_chunks = p.n_chunks;
+  a.chunk_len = p.chunk_len;
+  a.m = p.m;
+  if (p.small) a.out_f32 = ws.o;
+  else a.out_bf16 = ws.ob;
+  attn_prepare(c, a);
+  for (int b = 0; b < p.m.Ts; b += kMaxShortTokens) {
+    a.short_begin = b;
+    a.short_count = std::min(kMaxShortTokens, p.m.Ts - b);
+    attn_decode(c, a);
+  }
+  if (p.m.Sl) attn_prefill(c, a);
+  if (p.small) {
+    GemvArgs g;
+    g.w = L.o_proj;
+    g.rows = d.H;
+    g.cols = width;
+    g.ntok = p.T;
+    g.x = ws.o;
+    g.ldx = width;
+    g.y = ws.h;
+    g.ldy = d.H;
+    g.accumulate = true;
+    gemv(c, g, "attention/o_proj");
+  } else {
+    dense(p, c, ws.ob, width, L.o_proj, d.H, width, ws.h, d.H, true, "attention/o_proj");
+  }
+}
+
+void Engine::moe_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
+  const Dims& d = w->dims;
+  if (p.small) {
+    GemvArgs a;  // router logits, and in the last block the top-k of each token
+    a.w = L.router;
+    a.rows = d.E + 1;
+    a.cols = d.H;
+    a.ntok = p.T;
+    a.input = GemvInput::Norm;
+    a.x = ws.h;
+    a.ldx = d.H;
+    a.norm_w = L.post_norm;
+    a.eps = d.eps;
+    a.x_out = ws.x;
+    a.y = ws.router;
+    a.ldy = d.E + 1;
+    a.counter = ws.counter;
+    a.topk_E = d.E;
+    a.topk_k = d.k;
+    a.topk_id = ws.topk_id;
+    a.topk_w = ws.topk_w;
+    gemv(c, a, "moe/router");
+  } else {
+    // Router logits from float32 rows: bf16 rounding would flip near-tie expert choices.
+    rms_norm_rows(c, ws.h, d.H, nullptr, p.T, L.post_norm, d.eps, ws.x, ws.xb);
+    gemm_dense_f32(c, ws.x, d.H, p.T, L.router_f32, d.E + 1, d.H, ws.router, d.E + 1, "moe/router");
+  }
+  MoeArgs m;
+  m.d = d;
+  m.T = p.T;
+  m.logits = ws.router;
+  m.x = ws.x;
+  m.xb = ws.xb;
+  m.gate_up = L.gate_up;
+  m.down = L.down;
+  m.sh_gate_up = L.sh_gate_up;
+  m.sh_down = L.sh_down;
+  m.h = ws.h;
+  m.topk_id = ws.topk_id;
+  m.topk_w = ws.topk_w;
+  m.act = ws.act;
+  m.counts = ws.counts;
+  m.seg = ws.seg;
+  m.tiles = ws.tiles;
+  m.fill = ws.fill;
+  m.perm_tok = ws.perm_tok;
+  m.slot_of = ws.slot_of;
+  m.act_b = ws.act_b;
+  m.sh_act_b = ws.sh_act_b;
+  m.y_exp = ws.y_exp;
+  m.y_sh = L.sh_gate_up ? ws.y_sh : nullptr;
+  m.m = p.m;
+  if (p.small) {
+    moe_small(c, m, true);
+  } else if (opt.grouped_moe) {
+    moe_grouped(c, m);
+  } else {
+    for (int t0 = 0; t0 < p.T; t0 += kGemvMaxTokens) {  // the gather-GEMV, a few rows at a time
+      MoeArgs s = m;
+      s.T = std::min(kGemvMaxTokens, p.T - t0);
+      s.logits = ws.router + size_t(t0) * (d.E + 1);
+      s.x = ws.x + size_t(t0) * d.H;
+      s.h = ws.h + size_t(t0) * d.H;
+      moe_small(c, s);
+    }
+  }
+}
+
+void Engine::enqueue_lm_head(const Plan& p, const Ctx& c, int r0, int n) {
+  const Dims& d = w->dims;
+  if (n <= kGemvMaxTokens) {
+    GemvArgs a;
+    a.w = w->lm_head;
+    a.rows = d.V;
+    a.cols = d.H;
+    a.ntok = n;
+    a.input = GemvInput::Norm;
+    a.x = ws.h;
+    a.ldx = d.H;
+    a.x_rows = p.m.logit_rows + r0;
+    a.norm_w = w->final_norm;
+    a.eps = d.eps;
+    a.y = ws.logits;
+    a.ldy = d.V;
+    gemv(c, a, "lm_head");
+  } else {
+    rms_norm_rows(c, ws.h, d.H, p.m.logit_rows + r0, n, w->final_norm, d.eps, nullptr, ws.xb);
+    gemm_dense(c, ws.xb, d.H, n, w->lm_head, d.V, d.H, ws.logits, d.V, false, "lm_head");
+  }
+}
+
+}  // namespace a3b::cuda

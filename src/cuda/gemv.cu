@@ -1,0 +1,218 @@
+// Matrix-vector products for steps of a few tokens: bandwidth-bound, so every lane streams
+// 16-byte weight chunks of two rows at once and the activations sit in shared memory as float.
+// A prologue builds those activations (a plain copy, an RMSNorm of the residual, or the gated
+// RMSNorm of DeltaNet), which saves a kernel and a round trip per projection.
+#include <cstdlib>
+
+#include "cuda/common.cuh"
+#include "cuda/kernels.h"
+#include "cuda/topk.cuh"
+
+namespace a3b::cuda {
+namespace {
+
+constexpr int kWarps = 8;  // 256 threads
+
+// Blocks per multiprocessor of the persistent GEMV grid (A3B_GEMV_BLOCKS_PER_SM, default 2).
+int gemv_blocks_per_sm() {
+  static const int n = [] {
+    const char* s = std::getenv("A3B_GEMV_BLOCKS_PER_SM");
+    return s && std::atoi(s) > 0 ? std::atoi(s) : 2;
+  }();
+  return n;
+}
+
+// The last block to finish (threadFenceReduction pattern) routes every token: its top-k of the
+// logits the whole grid wrote. Saves a launch between the router and the experts.
+__device__ void topk_epilogue(const GemvArgs& a, float* scratch_logits) {
+  __shared__ int last;
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) last = atomicAdd(a.counter, 1) == int(gridDim.x) - 1;
+  __syncthreads();
+  if (!last) return;
+  __threadfence();
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  __shared__ int ids[kGemvMaxTokens][16];
+  __shared__ float ws[kGemvMaxTokens][16];
+  if (warp < a.ntok) {
+    float* l = scratch_logits + warp * a.topk_E;
+    const volatile float* y = a.y + size_t(warp) * a.ldy;
+    for (int e = lane; e < a.topk_E; e += 32) l[e] = y[e];
+    __syncwarp();
+    topk_warp(l, a.topk_E, a.topk_k, ids[warp], ws[warp]);
+    if (lane < a.topk_k) {
+      a.topk_id[warp * a.topk_k + lane] = ids[warp][lane];
+      a.topk_w[warp * a.topk_k + lane] = ws[warp][lane];
+    }
+  }
+  if (threadIdx.x == 0) *a.counter = 0;
+}
+
+// x rows into shared memory as float: a copy, RMSNorm of the residual (times its weight), or the
+// gated RMSNorm of DeltaNet (per head, plain weight, times silu(z)). Global reads are 16 bytes
+// wide and batched so that their latencies overlap.
+template <int NT>
+__device__ void gemv_prologue(const GemvArgs& a, float* xs, float* scratch) {
+  __shared__ float head_inv[64];
+  const int tid = threadIdx.x, n4 = a.cols / 4;
+  for (int t = 0; t < NT; ++t) {
+    float* dst = xs + t * a.cols;
+    if (t >= a.ntok) {
+      for (int c = tid; c < a.cols; c += blockDim.x) dst[c] = 0.0f;
+      continue;
+    }
+    const int xr = a.x_rows ? a.x_rows[t] : t;
+    block_copy_f4(dst, a.x + size_t(xr) * a.ldx, a.cols);
+    __syncthreads();
+    if (a.input == GemvInput::Norm) {
+      float ss = 0;
+      for (int c = tid; c < a.cols; c += blockDim.x) ss += dst[c] * dst[c];
+      ss = block_sum(ss, scratch);
+      const float inv = 1.0f / sqrtf(ss / float(a.cols) + a.eps);
+      const float4* w4 = reinterpret_cast<const float4*>(a.norm_w);
+      float4* d4 = reinterpret_cast<float4*>(dst);
+      for (int base = tid; base < n4; base += 4 * blockDim.x) {
+        float4 w[4];
+#pragma unroll
+        for (int i = 0; i < 4; ++i)
+          if (base + i * int(blockDim.x) < n4) w[i] = w4[base + i * blockDim.x];
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const int c4 = base + i * blockDim.x;
+          if (c4 >= n4) continue;
+          float4 v = d4[c4];
+          v.x *= inv * w[i].x, v.y *= inv * w[i].y, v.z *= inv * w[i].z, v.w *= inv * w[i].w;
+          d4[c4] = v;
+          if (a.x_out && blockIdx.x == 0) reinterpret_cast<float4*>(a.x_out + size_t(t) * a.cols)[c4] = v;
+        }
+      }
+    } else if (a.input == GemvInput::GatedNorm) {
+      const int lane = tid % 32, hd = a.head_dim, heads = a.cols / hd;
+      for (int hh = tid / 32; hh < heads; hh += blockDim.x / 32) {
+        float ss = 0;
+        for (int d = lane; d < hd; d += 32) ss += dst[hh * hd + d] * dst[hh * hd + d];
+        ss = warp_sum(ss);
+        if (lane == 0) head_inv[hh] = 1.0f / sqrtf(ss / float(hd) + a.eps);
+      }
+      __syncthreads();
+      const float4* z4 = reinterpret_cast<const float4*>(a.z + size_t(xr) * a.ldz);
+      float4* d4 = reinterpret_cast<float4*>(dst);
+      for (int base = tid; base < n4; base += 4 * blockDim.x) {
+        float4 z[4];
+#pragma unroll
+        for (int i = 0; i < 4; ++i)
+          if (base + i * int(blockDim.x) < n4) z[i] = z4[base + i * blockDim.x];
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const int c4 = base + i * blockDim.x;
+          if (c4 >= n4) continue;
+          const int c = 4 * c4, d = c % hd;  // hd is a multiple of 4
+          const float inv = head_inv[c / hd];
+          float4 v = d4[c4];
+          v.x *= inv * a.norm_w[d] * silu(z[i].x);
+          v.y *= inv * a.norm_w[d + 1] * silu(z[i].y);
+          v.z *= inv * a.norm_w[d + 2] * silu(z[i].z);
+          v.w *= inv * a.norm_w[d + 3] * silu(z[i].w);
+          d4[c4] = v;
+        }
+      }
+    }
+    __syncthreads();
+  }
+}
+
+// Each warp owns ROWS rows at a time and holds U 16-byte chunks of each in registers before using
+// them: ROWS·U = 16 loads in flight per lane (2 rows × 8 chunks for K = 2048, 1 × 16 for K = 4096).
+template <int NT, int ROWS, int U>
+__global__ __launch_bounds__(256, 2) void gemv_kernel(GemvArgs a) {
+  extern __shared__ float4 smem4[];
+  float* xs = reinterpret_cast<float*>(smem4);  // [NT][cols]
+  __shared__ float scratch[33];
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int chunks = a.cols / 8, groups = (a.rows + ROWS - 1) / ROWS, stride = gridDim.x * kWarps;
+  int grp = blockIdx.x * kWarps + warp;
+
+  uint4 w[ROWS][U];
+  auto load = [&](int gi, int kb) {
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+      const int row = ROWS * gi + r;
+      const bf16* base = a.w + size_t(row) * a.cols;
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        const int c = (kb * U + u) * 32 + lane;
+        w[r][u] = (row < a.rows && c < chunks) ? ld_stream(base + size_t(c) * 8) : make_uint4(0, 0, 0, 0);
+      }
+    }
+  };
+  // The first weights are in flight while the previous kernel finishes.
+  if (grp < groups) load(grp, 0);
+  grid_sync_prev();
+  gemv_prologue<NT>(a, xs, scratch);
+  __syncthreads();
+
+  const int nkb = (chunks + 32 * U - 1) / (32 * U);
+  bool preloaded = true;
+  for (; grp < groups; grp += stride) {
+    float acc[ROWS][NT];
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r)
+#pragma unroll
+      for (int t = 0; t < NT; ++t) acc[r][t] = 0.0f;
+    for (int kb = 0; kb < nkb; ++kb) {
+      if (!preloaded) load(grp, kb);
+      preloaded = false;
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        const int c = (kb * U + u) * 32 + lane;
+        if (c < chunks) {
+#pragma unroll
+          for (int t = 0; t < NT; ++t) {
+            const float* xp = xs + t * a.cols + c * 8;
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) acc[r][t] += dot8(w[r][u], xp);
+          }
+        }
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+      const int row = ROWS * grp + r;
+#pragma unroll
+      for (int t = 0; t < NT; ++t) {
+        const float s = warp_sum(acc[r][t]);
+        if (lane == 0 && row < a.rows && t < a.ntok) {
+          float* y = a.y + size_t(t) * a.ldy + row;
+          *y = a.accumulate ? *y + s : s;
+        }
+      }
+    }
+  }
+  if (a.counter) topk_epilogue(a, xs);
+}
+
+template <int NT>
+void launch_gemv(const Ctx& ctx, const GemvArgs& a, const char* name) {
+  const size_t smem = size_t(NT) * a.cols * sizeof(float);
+  const bool wide = a.cols >= 4096;  // one row per warp, 16 chunks of it in flight
+  const int groups = wide ? a.rows : (a.rows + 1) / 2;
+  const unsigned grid = std::min<unsigned>(blocks_for(groups, kWarps), unsigned(gemv_blocks_per_sm() * ctx.sms));
+  if (wide) launch(ctx, name, gemv_kernel<NT, 1, 16>, grid, 256, smem, a);
+  else launch(ctx, name, gemv_kernel<NT, 2, 8>, grid, 256, smem, a);
+}
+
+}  // namespace
+
+void gemv(const Ctx& ctx, const GemvArgs& a, const char* name) {
+  if (a.ntok < 1 || a.ntok > kGemvMaxTokens) fail("gemv ", name, ": ", a.ntok, " tokens (1..", kGemvMaxTokens, ")");
+  if (a.cols % 8 != 0) fail("gemv ", name, ": ", a.cols, " columns, a multiple of 8 is required");
+  if (a.ldx % 4 || (a.input == GemvInput::GatedNorm && (a.ldz % 4 || a.head_dim % 4 || a.cols / a.head_dim > 64)))
+    fail("gemv ", name, ": input rows must be 16-byte aligned (and at most 64 heads of a multiple of 4)");
+  if (a.counter && (a.topk_k > 16 || a.topk_E > a.cols)) fail("gemv ", name, ": top-k epilogue needs k <= 16 and E <= columns");
+  if (a.ntok == 1) launch_gemv<1>(ctx, a, name);
+  else if (a.ntok == 2) launch_gemv<2>(ctx, a, name);
+  else launch_gemv<4>(ctx, a, name);
+}
+
+}  // namespace a3b::cuda

@@ -1,0 +1,206 @@
+// The kernels of the CUDA forward, as host-callable launchers with plain argument structs.
+// Layouts: activations row-major [token][feature]; weights bf16 [out][in]; the residual stream
+// and everything a projection reads in the batch-1 path are float32.
+#pragma once
+#include <cuda_bf16.h>
+
+#include <cstdint>
+
+#include "cuda/context.h"
+
+namespace a3b::cuda {
+
+using bf16 = __nv_bfloat16;
+
+// Model dimensions as kernels see them.
+struct Dims {
+  int H = 0, V = 0;
+  int E = 0, k = 0, I = 0, Is = 0;              // experts, used per token, expert and shared widths
+  int nq = 0, nkv = 0, D = 0, rot = 0;           // attention
+  int nk = 0, nv = 0, dk = 0, dv = 0, conv_k = 0;  // DeltaNet
+  int key_dim = 0, value_dim = 0, conv_dim = 0;
+  float eps = 1e-6f;
+};
+
+// One sequence of a step, as the kernels find its state.
+struct SeqDesc {
+  float* gdn;      // [n_gdn][nv][dk][dv] recurrent states
+  float* ring;     // [n_gdn][conv_k][conv_dim] pre-conv rows of the last positions, slot = position % conv_k
+  bf16* kv;        // [n_attn][2][nkv][kv_cap][D] post-RoPE keys, values
+  int kv_cap;
+  int row0, n, pos0;  // its rows in the step, position of the first
+};
+
+// Device pointers into a step's metadata, copied from the host before the step.
+struct StepMeta {
+  const int* tok_id = nullptr;     // [T]
+  const int* tok_pos = nullptr;    // [T]
+  const int* tok_seq = nullptr;    // [T]
+  const SeqDesc* seqs = nullptr;   // [S]
+  const int* logit_rows = nullptr; // [R]
+  const int* short_tok = nullptr;  // [Ts] tokens for the split-K attention kernel
+  const int* long_seq = nullptr;   // [Sl] sequences for the flash attention kernel
+  const int* rec_seq = nullptr;    // [Sr] sequences whose DeltaNet runs token by token
+  const int* chunk_seq = nullptr;  // [Sc] sequences whose DeltaNet runs in chunks
+  const int* all_seg = nullptr;    // {0, T}: one group holding every token (shared expert)
+  const int* all_tiles = nullptr;  // {0, ceil(T / kGemmTileM)}
+  int T = 0, S = 0, R = 0, Ts = 0, Sl = 0, Sr = 0, Sc = 0;
+  int max_long_n = 0;              // most tokens of one long_seq sequence
+};
+
+constexpr int kGemvMaxTokens = 4;  // steps with at most this many tokens use the GEMV path
+constexpr int kGemmTileM = 128;
+
+// ---------------------------------------------------------------------------------------------
+// gemv.cu: y = W x for up to kGemvMaxTokens rows, x built in shared memory by a prologue.
+enum class GemvInput { Plain, Norm, GatedNorm };
+
+struct GemvArgs {
+  const bf16* w = nullptr;
+  int rows = 0, cols = 0;
+  int ntok = 0;
+  GemvInput input = GemvInput::Plain;
+  const float* x = nullptr;  // Plain: rows to multiply; Norm: residual rows; GatedNorm: DeltaNet outputs
+  int ldx = 0;
+  const int* x_rows = nullptr;  // row of x for token t (null: t)
+  const float* norm_w = nullptr;
+  float eps = 1e-6f;
+  const float* z = nullptr;  // GatedNorm: gate rows
+  int ldz = 0, head_dim = 0;
+  float* x_out = nullptr;    // Norm: block 0 writes the normalised rows [ntok][cols]
+  float* y = nullptr;
+  int ldy = 0;
+  bool accumulate = false;   // y += W x
+  // Router epilogue: the last block to finish takes the top-k of each token's first topk_E
+  // outputs (softmax, renormalised) into topk_id / topk_w. counter is 0 before and after.
+  int* counter = nullptr;
+  int topk_E = 0, topk_k = 0;
+  int* topk_id = nullptr;
+  float* topk_w = nullptr;
+};
+void gemv(const Ctx& ctx, const GemvArgs& a, const char* name);
+
+// ---------------------------------------------------------------------------------------------
+// gemm.cu: dense products through cuBLAS, grouped (per-expert) products on tensor cores.
+
+// y[T, N] (+)= x[T, K] · w[N, K]ᵀ, bf16 inputs, fp32 output and accumulation.
+void gemm_dense(const Ctx& ctx, const bf16* x, int ldx, int T, const bf16* w, int N, int K, float* y, int ldy,
+                bool accumulate, const char* name);
+
+// y[T, N] = x[T, K] · w[N, K]ᵀ all in float32 (no TF32): the router, whose top-k must not flip
+// on bf16 rounding of its input.
+void gemm_dense_f32(const Ctx& ctx, const float* x, int ldx, int T, const float* w, int N, int K, float* y, int ldy,
+                    const char* name);
+
+// For every group g, rows [seg[g], seg[g+1]) of the output: out[r] = w_g · a[a_index[r]] (or a[r]).
+// swiglu: w_g rows are (gate, up) pairs and out[r][j] = silu(gate_j) · up_j is written as bf16;
+// otherwise out[r][n] is written as float.
+struct GroupGemmArgs {
+  const bf16* a = nullptr;
+  int lda = 0;
+  const int* a_index = nullptr;
+  const bf16* w = nullptr;
+  int64_t w_stride = 0;       // elements between groups' weights
+  int N = 0, K = 0;
+  int groups = 0;
+  const int* seg = nullptr;   // [groups + 1]
+  const int* tiles = nullptr; // [groups + 1]: prefix sums of ceil(rows / kGemmTileM)
+  int max_tiles = 0;          // an upper bound of tiles[groups]
+  bool swiglu = false;
+  bool accumulate = false;    // float output: out += product
+  void* out = nullptr;
+  int ldo = 0;
+};
+void group_gemm(const Ctx& ctx, const GroupGemmArgs& a, const char* name);
+
+// ---------------------------------------------------------------------------------------------
+// misc.cu
+void embed(const Ctx& ctx, const bf16* table, int H, const int* ids, int T, float* h);
+// out rows i = rmsnorm(h[rows ? rows[i] : i]) * w, as float and/or bf16.
+void rms_norm_rows(const Ctx& ctx, const float* h, int H, const int* rows, int n, const float* w, float eps,
+                   float* out_f32, bf16* out_bf16);
+void to_bf16(const Ctx& ctx, const float* x, int64_t n, bf16* out);
+void widen_bf16(cudaStream_t s, const bf16* x, int64_t n, float* out);
+// Deterministic uniform values in [lo, hi), from a counter-based hash of (seed, index).
+void fill_uniform_bf16(cudaStream_t s, bf16* p, int64_t n, float lo, float hi, uint64_t seed);
+void fill_uniform_f32(cudaStream_t s, float* p, int64_t n, float lo, float hi, uint64_t seed);
+
+// ---------------------------------------------------------------------------------------------
+// deltanet.cu
+struct GdnArgs {
+  Dims d;
+  int slot = 0;              // index among the DeltaNet layers
+  const float* proj = nullptr;  // in-proj rows: mixed qkv | z | b | a
+  int ldp = 0;
+  float* u = nullptr;        // [T][conv_dim] post-conv rows (multi-token path)
+  const float* conv_w = nullptr;  // [conv_dim][conv_k]
+  const float* A = nullptr;       // [nv], -exp(A_log)
+  const float* dt_bias = nullptr; // [nv]
+  float* o = nullptr;        // [T][value_dim] outputs before the gated norm
+  StepMeta m;
+};
+void gdn_decode(const Ctx& ctx, const GdnArgs& a);    // every sequence one token; conv fused
+void gdn_conv(const Ctx& ctx, const GdnArgs& a);      // conv + SiLU into u, then the ring update
+void gdn_recurrent(const Ctx& ctx, const GdnArgs& a); // m.rec_seq, token by token from u
+void gdn_chunked(const Ctx& ctx, const GdnArgs& a);   // m.chunk_seq, chunks of 64 from u
+// bf16 rows of rmsnorm(o_h) · w · silu(z_h) per value head, for the out projection.
+void gdn_gated_norm(const Ctx& ctx, const GdnArgs& a, const float* norm_w, bf16* out);
+
+// ---------------------------------------------------------------------------------------------
+// attention.cu
+struct AttnArgs {
+  Dims d;
+  int slot = 0;              // index among the attention layers
+  const float* proj = nullptr;  // rows: per head query | gate, then k, then v
+  int ldp = 0;
+  const float* q_norm = nullptr, * k_norm = nullptr;
+  const float* inv_freq = nullptr;
+  float rope_scale = 1.0f;
+  float* q = nullptr;        // [T][nq][D] normalised, rotated queries
+  float* part_o = nullptr;   // split-K partials [tokens][nq][n_chunks][D]
+  float* part_ml = nullptr;  // [tokens][nq][n_chunks][2]: running max, sum
+  int n_chunks = 1, chunk_len = 64;
+  int short_begin = 0, short_count = 0;  // the slice of m.short_tok this launch handles
+  float* out_f32 = nullptr;  // [T][nq * D] gated output (either or both)
+  bf16* out_bf16 = nullptr;
+  StepMeta m;
+};
+void attn_prepare(const Ctx& ctx, const AttnArgs& a);  // q/k norms, RoPE, K and V into the cache
+void attn_decode(const Ctx& ctx, const AttnArgs& a);   // split-K over context, then combine + gate
+void attn_prefill(const Ctx& ctx, const AttnArgs& a);  // flash attention on tensor cores + gate
+// Chunking of the split-K kernel for a context of at most max_ctx tokens.
+void attn_decode_split(int max_ctx, int* n_chunks, int* chunk_len);
+
+// ---------------------------------------------------------------------------------------------
+// moe.cu
+struct MoeArgs {
+  Dims d;
+  int T = 0;
+  const float* logits = nullptr;  // [T][E + 1]: router logits, then the shared expert's gate logit
+  const float* x = nullptr;       // [T][H] normalised input (small path)
+  const bf16* xb = nullptr;       // the same in bf16 (grouped path)
+  const bf16* gate_up = nullptr;  // [E][2I][H], rows (gate_j, up_j) interleaved
+  const bf16* down = nullptr;     // [E][H][I]
+  const bf16* sh_gate_up = nullptr;  // [2Is][H] interleaved, null without a shared expert
+  const bf16* sh_down = nullptr;     // [H][Is]
+  float* h = nullptr;             // residual rows: h += MoE(x)
+  int* topk_id = nullptr;         // [T][k]
+  float* topk_w = nullptr;        // [T][k]
+  float* act = nullptr;           // small path: [T][k + 1][max(I, Is)]
+  int* counts = nullptr;          // grouped path: [E]
+  int* seg = nullptr;             // [E + 1]
+  int* tiles = nullptr;           // [E + 1]
+  int* fill = nullptr;            // [E]
+  int* perm_tok = nullptr;        // [T * k] token of each expert-sorted row
+  int* slot_of = nullptr;         // [T * k] expert-sorted row of (token, j)
+  bf16* act_b = nullptr;          // [T * k][I]
+  bf16* sh_act_b = nullptr;       // [T][Is]
+  float* y_exp = nullptr;         // [T * k][H]
+  float* y_sh = nullptr;          // [T][H]
+  StepMeta m;
+};
+// T ≤ kGemvMaxTokens: fused gather-GEMV. topk_ready: topk_id / topk_w already hold the routing.
+void moe_small(const Ctx& ctx, const MoeArgs& a, bool topk_ready = false);
+void moe_grouped(const Ctx& ctx, const MoeArgs& a);  // sort by expert, grouped GEMMs, combine
+
+}  // namespace a3b::cuda
