@@ -17,7 +17,7 @@ ArgReader::ArgReader(std::string_view function, CallArgs& args, std::initializer
     runtime_error(cat(function_, "() takes at most ", params_.size(), " argument(s) (", args.positional.size(), " given)"));
   for (size_t i = 0; i < args.positional.size(); ++i) bound_[i] = args.positional[i];
   for (auto& [name, value] : args.keyword) {
-    auto it = std::find_if(params_.begin(), params_.end(), [&](const char* p) { return name == p; });
+    auto it = std::find_if(params_.begin(), params_.end(), [&key = name](const char* p) { return key == p; });
     if (it == params_.end()) runtime_error(cat(function_, "() got an unexpected keyword argument '", name, "'"));
     auto& slot = bound_[size_t(it - params_.begin())];
     if (slot) runtime_error(cat(function_, "() got multiple values for argument '", name, "'"));
@@ -533,7 +533,7 @@ Dict builtin_globals() {
             }
           }
           for (auto& [k, v] : args.keyword) {
-            auto it = std::find_if(ns->attrs.begin(), ns->attrs.end(), [&](const auto& a) { return a.first == k; });
+            auto it = std::find_if(ns->attrs.begin(), ns->attrs.end(), [&key = k](const auto& a) { return a.first == key; });
             if (it != ns->attrs.end()) it->second = v;
             else ns->attrs.emplace_back(k, v);
           }

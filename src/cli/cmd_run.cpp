@@ -1,10 +1,13 @@
 // a3b run: an interactive chat in the terminal, on the same engine as the server.
 // Reasoning is shown dimmed apart from the answer (/reasoning toggles it); /think and /no_think
-// switch thinking; /clear forgets the conversation; /quit leaves.
+// switch thinking; /clear forgets the conversation; /tool TEXT answers the model's last tool call;
+// /quit leaves. Tools come from --tools FILE.json, else from the model folder's tools.json.
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "chat/chat_parser.h"
@@ -27,11 +30,32 @@ struct RunArgs {
   bool hide_reasoning = false;
   std::optional<float> temperature;
   std::optional<uint64_t> seed;
+  std::string tools;  // a JSON array of OpenAI tools; "none" offers none
 };
 
 const char* kDim = "\x1b[2m";
 const char* kReset = "\x1b[0m";
 const char* kBold = "\x1b[1m";
+
+// The tools offered to the model: --tools FILE, else MODEL/tools.json when the folder has one.
+json load_tools(const std::string& option, const std::string& model_path) {
+  std::string path = option;
+  if (path == "none") return json(nullptr);
+  if (path.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(model_path, ec)) return json(nullptr);
+    path = model_path + "/tools.json";
+    if (!std::filesystem::exists(path, ec)) return json(nullptr);
+  }
+  std::ifstream in(path);
+  if (!in) fail("cannot read tools file '", path, "'");
+  json tools = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!tools.is_array()) fail(path, ": expected a JSON array of OpenAI tools ({\"type\": \"function\", ...})");
+  for (const json& t : tools)
+    if (!t.is_object() || !t.contains("function") || !t["function"].is_object() || !t["function"].contains("name"))
+      fail(path, ": every tool must be {\"type\": \"function\", \"function\": {\"name\": ..., ...}}");
+  return tools.empty() ? json(nullptr) : tools;
+}
 
 void run_chat(RunArgs& a) {
   LoadedModel m = load_model(a.model, /*need_tokenizer=*/true);
@@ -45,7 +69,13 @@ void run_chat(RunArgs& a) {
   bool thinking = !a.no_think, show_reasoning = !a.hide_reasoning;
   json history = json::array();
   if (!a.system.empty()) history.push_back({{"role", "system"}, {"content", a.system}});
-  std::printf("a3b: chatting with %s. /think /no_think /reasoning /clear /quit\n", m.name.c_str());
+  const json tools = load_tools(a.tools, m.path);
+  std::printf("a3b: chatting with %s. /think /no_think /reasoning /clear /tool RESULT /quit\n", m.name.c_str());
+  if (!tools.is_null()) {
+    std::printf("tools:");
+    for (const json& t : tools) std::printf(" %s", t["function"]["name"].get<std::string>().c_str());
+    std::printf(" (answer a call with /tool RESULT)\n");
+  }
 
   std::string line;
   for (;;) {
@@ -70,8 +100,19 @@ void run_chat(RunArgs& a) {
       std::printf("(conversation cleared)\n");
       continue;
     }
-    history.push_back({{"role", "user"}, {"content", line}});
-    std::string prompt = m.chat_template->render(history, json(nullptr), true, {{"enable_thinking", thinking}});
+    if (line.rfind("/tool", 0) == 0 && (line.size() == 5 || line[5] == ' ')) {
+      if (history.empty() || (!history.back().contains("tool_calls") && history.back()["role"] != "tool")) {
+        std::printf("(no tool call to answer)\n");
+        continue;
+      }
+      history.push_back({{"role", "tool"}, {"content", line.size() > 6 ? line.substr(6) : ""}});
+    } else if (!line.empty() && line[0] == '/') {
+      std::printf("(unknown command %s)\n", line.c_str());
+      continue;
+    } else {
+      history.push_back({{"role", "user"}, {"content", line}});
+    }
+    std::string prompt = m.chat_template->render(history, tools, true, {{"enable_thinking", thinking}});
     GenerationRequest req;
     req.prompt = m.tokenizer->encode(prompt, true);
     req.sampling = m.defaults.sampling;
@@ -82,6 +123,8 @@ void run_chat(RunArgs& a) {
 
     ParserOptions popts;
     popts.starts_in_reasoning = prompt_opens_reasoning(prompt);
+    popts.parse_tool_calls = !tools.is_null();
+    if (!tools.is_null()) popts.tools = tools;
     ChatOutputParser parser(popts);
     StreamDecoder decoder(*m.tokenizer, true);
     bool in_reasoning_shown = false;
@@ -139,6 +182,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_flag("--hide-reasoning", a->hide_reasoning, "Start with reasoning hidden (/reasoning shows it)");
   cmd->add_option("--temp,--temperature", a->temperature, "Sampling temperature (default: the model's)");
   cmd->add_option("--seed", a->seed, "Sampling seed");
+  cmd->add_option("--tools", a->tools, "JSON file with an array of OpenAI tools (default: MODEL/tools.json; 'none')");
   cmd->callback([a] { run_chat(*a); });
 }
 

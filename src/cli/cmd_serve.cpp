@@ -16,6 +16,7 @@ struct ServeArgs {
   EngineOptions engine;
   bool no_think = false;
   int64_t ctx = 0;
+  int64_t cache_mb = -1;
 };
 
 ApiServer* g_server = nullptr;
@@ -24,6 +25,7 @@ void run_serve(ServeArgs& a) {
   LoadedModel m = load_model(a.model, /*need_tokenizer=*/true);
   a.engine.eos_ids = m.eos_ids;
   a.engine.max_context = a.ctx;
+  if (a.cache_mb >= 0) a.engine.prefix_cache_bytes = a.cache_mb << 20;
   if (a.server.model_id.empty()) a.server.model_id = m.name;
   if (a.no_think) a.server.default_chat_kwargs["enable_thinking"] = false;
   Engine engine(m.model, a.engine);
@@ -54,6 +56,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--max-queue", a->engine.max_queue, "Waiting requests before 429")->capture_default_str();
   cmd->add_option("--batch-tokens", a->engine.max_batch_tokens, "Tokens per forward pass (prefill chunk budget)")->capture_default_str();
   cmd->add_option("--max-body", a->server.max_body_bytes, "Largest request body in bytes")->capture_default_str();
+  cmd->add_option("--cache-mb", a->cache_mb,
+                  "Memory for cached conversation prefixes, MiB (0: off; default 1024)");
   cmd->add_flag("--no-think", a->no_think, "Default enable_thinking to false");
   cmd->callback([a] { run_serve(*a); });
 }

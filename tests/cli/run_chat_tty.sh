@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ctest: drives `a3b run` through a pseudo-terminal (tmux) like a person would: a question with
-# thinking on (reasoning shown dimmed, apart from the answer), /no_think, /reasoning, /clear, /quit.
+# thinking on (reasoning shown dimmed, apart from the answer), /no_think, /reasoning, /clear, a
+# calculator tool call (tools from the model folder's tools.json) answered with /tool, /quit.
 # Usage: run_chat_tty.sh A3B_BINARY MODEL_DIR
 set -euo pipefail
 BIN=$1 MODEL=$2
@@ -44,6 +45,16 @@ wait_for "conversation cleared"
 n=$(prompts)
 tmux send-keys -t "$S" "Say hello." Enter
 wait_prompts $((n + 1))
+tmux send-keys -t "$S" "/clear" Enter
+tmux send-keys -t "$S" "/think" Enter
+wait_for "thinking on"
+n=$(prompts)
+tmux send-keys -t "$S" "What is 1234 * 5678? Use the calculator." Enter
+wait_for '\[tool call\] calculator \{"expression": "1234 \* 5678"\}'
+wait_prompts $((n + 1))
+tmux send-keys -t "$S" "/tool 7006652" Enter
+wait_for '7006652\.'
+wait_prompts $((n + 2))
 tmux send-keys -t "$S" "/quit" Enter
 wait_for "RUN-EXITED-0"
 echo "a3b run tty test passed"

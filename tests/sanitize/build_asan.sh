@@ -3,5 +3,7 @@
 # of ASan) into BUILD_DIR/asan, for the sanitizer runs of the test suite and the server load test.
 set -euo pipefail
 SRC=$1 BUILD_DIR=$2
-cmake -S "$SRC" -B "$BUILD_DIR/asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DA3B_SANITIZE=ON -DA3B_CUDA=OFF >/dev/null
+# -O1 -g1: line tables are enough for sanitizer reports, and the build is much quicker on CI's 2 cores.
+cmake -S "$SRC" -B "$BUILD_DIR/asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+  -DA3B_SANITIZE=ON -DA3B_CUDA=OFF -DA3B_BENCH=OFF >/dev/null
 cmake --build "$BUILD_DIR/asan" --target a3b a3b_tests

@@ -6,8 +6,10 @@ BIN=$1 MODEL=$2 BUILD_DIR=$3 CLIENTS=${4:-64} SECONDS_=${5:-60}
 here=$(dirname "$0")
 source "$here/npm_env.sh"
 source "$here/start_server.sh"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-start_server "$BIN" "$MODEL" load-key --max-seqs 64
+# A small quarantine and prefix cache fill up during warm-up, so RSS after it measures leaks and
+# unbounded growth rather than ASan's freed-memory quarantine or the cache filling by design.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:quarantine_size_mb=16}
+start_server "$BIN" "$MODEL" load-key --max-seqs 64 --cache-mb 16
 node "$NPM_DIR/load.mjs" "$BASE_URL" load-key "$SERVER_PID" "$CLIENTS" "$SECONDS_"
 kill -INT $SERVER_PID
 wait $SERVER_PID || true
