@@ -1,11 +1,14 @@
 // Load test: C concurrent streaming clients for D seconds against `a3b serve`, every stream
 // validated chunk by chunk. Reports throughput and latency percentiles, checks that the engine
 // batched several sequences per step and that the server's memory stayed flat after warm-up.
-// Usage: node load.mjs BASE_URL API_KEY SERVER_PID [CLIENTS=64] [SECONDS=60]
+// Usage: node load.mjs BASE_URL API_KEY SERVER_PID [CLIENTS=64] [SECONDS=60] [MAX_RSS_GROWTH=0.05|none]
+// MAX_RSS_GROWTH none: under ASan, RSS measures the sanitizer's own bookkeeping (quarantine, stack
+// depot, per-thread caches), so the Release run checks memory and the ASan run checks findings.
 import OpenAI from 'openai';
 import { readFileSync } from 'node:fs';
 
-const [base, apiKey, pid, clientsArg, secondsArg] = process.argv.slice(2);
+const [base, apiKey, pid, clientsArg, secondsArg, growthArg] = process.argv.slice(2);
+const MAX_GROWTH = growthArg === 'none' ? Infinity : Number(growthArg ?? 0.05);
 const CLIENTS = Number(clientsArg ?? 64), SECONDS = Number(secondsArg ?? 60);
 const client = new OpenAI({ baseURL: `${base}/v1`, apiKey, maxRetries: 0, timeout: 600_000 });
 const model = (await client.models.list()).data[0].id;
@@ -69,8 +72,9 @@ const report = {
   latency_ms: { p50: pct(total, 0.5), p99: pct(total, 0.99) },
   steps, steps_with_several_sequences: multi, batch_sequences_le_16: bucket(16), batch_sequences_le_32: bucket(32),
   rss_after_warmup_mb: rssWarm / 2 ** 20, rss_end_mb: rssEnd / 2 ** 20, rss_growth: growth, failure_samples: failuresSeen,
+  rss_growth_limit: MAX_GROWTH === Infinity ? 'none' : MAX_GROWTH,
 };
 console.log(JSON.stringify(report, null, 1));
-const ok = failures === 0 && multi > 0 && growth < 0.05 && requests > CLIENTS;
+const ok = failures === 0 && multi > 0 && growth < MAX_GROWTH && requests > CLIENTS;
 console.log(ok ? 'load test passed' : 'load test FAILED');
 process.exit(ok ? 0 : 1);

@@ -6,7 +6,7 @@ start_server() {  # start_server BINARY MODEL_DIR API_KEY [extra args...]
   SERVER_LOG=$(mktemp)
   "$bin" serve -m "$model" --host 127.0.0.1 --port 0 --api-key "$key" "$@" 2>"$SERVER_LOG" &
   SERVER_PID=$!
-  trap 'kill $SERVER_PID 2>/dev/null; wait $SERVER_PID 2>/dev/null; rm -f "$SERVER_LOG"' EXIT
+  trap 'kill $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true; rm -f "$SERVER_LOG"' EXIT
   for _ in $(seq 1 300); do
     BASE_URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$SERVER_LOG" | head -1 || true)
     [ -n "$BASE_URL" ] && return 0
