@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   a3b::add_serve_command(app);
   a3b::add_run_command(app);
   a3b::add_bench_command(app);
+  a3b::add_quantize_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

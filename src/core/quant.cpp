@@ -249,28 +249,71 @@ void quant_q4_0(const float* x, uint8_t* b) {
   }
 }
 
-// Per sub-block of 32: an affine map x ≈ scale * q - min, q in 0..15, scales and mins as 6-bit
-// multiples of the super-block's d and dmin.
+// Best affine fit x ≈ scale * q - min with q in 0..nmax for one sub-block: candidate scales
+// around (hi - lo) / nmax, each followed by a least-squares refit of scale and min on its q.
+void fit_affine(const float* x, int n, int nmax, float* scale, float* min) {
+  float lo = x[0], hi = x[0];
+  for (int l = 1; l < n; ++l) {
+    lo = std::min(lo, x[l]);
+    hi = std::max(hi, x[l]);
+  }
+  lo = std::min(lo, 0.0f);
+  if (hi <= lo) {
+    *scale = 0;
+    *min = -lo;
+    return;
+  }
+  float best_err = INFINITY, best_scale = (hi - lo) / nmax, best_min = -lo;
+  for (int step = -4; step <= 12; ++step) {
+    const float iscale = (nmax + 0.1f * step) / (hi - lo);
+    // q from this candidate, then the least-squares scale/offset for those q.
+    double sq = 0, sx = 0, sqq = 0, sqx = 0;
+    int q[256];
+    for (int l = 0; l < n; ++l) {
+      q[l] = std::clamp(nearest_int(iscale * (x[l] - lo)), 0, nmax);
+      sq += q[l];
+      sx += x[l];
+      sqq += double(q[l]) * q[l];
+      sqx += double(q[l]) * x[l];
+    }
+    const double det = n * sqq - sq * sq;
+    if (det <= 0) continue;
+    double a = (n * sqx - sq * sx) / det, b = (sqq * sx - sq * sqx) / det;  // x ≈ a q + b
+    if (b > 0) {  // the format needs min >= 0 (offset <= 0): refit the scale alone
+      b = 0;
+      a = sqq > 0 ? sqx / sqq : 0;
+    }
+    if (a <= 0) continue;
+    double err = 0;
+    for (int l = 0; l < n; ++l) {
+      const int qq = std::clamp(nearest_int(float((x[l] - b) / a)), 0, nmax);
+      const double e = a * qq + b - x[l];
+      err += e * e;
+    }
+    if (err < best_err) {
+      best_err = float(err);
+      best_scale = float(a);
+      best_min = float(-b);
+    }
+  }
+  *scale = best_scale;
+  *min = best_min;
+}
+
+// Per sub-block of 32: x ≈ scale * q - min, q in 0..15, scales and mins as 6-bit multiples of
+// the super-block's d and dmin.
 void quant_q4_k(const float* x, uint8_t* b) {
   float scale[8], min[8];
   float max_scale = 0, max_min = 0;
   for (int j = 0; j < 8; ++j) {
-    const float* xs = x + 32 * j;
-    float lo = 0, hi = 0;
-    for (int l = 0; l < 32; ++l) {
-      lo = std::min(lo, xs[l]);
-      hi = std::max(hi, xs[l]);
-    }
-    scale[j] = (hi - lo) / 15;
-    min[j] = -lo;
+    fit_affine(x + 32 * j, 32, 15, &scale[j], &min[j]);
     max_scale = std::max(max_scale, scale[j]);
     max_min = std::max(max_min, min[j]);
   }
   const float inv_scale = max_scale > 0 ? 63 / max_scale : 0, inv_min = max_min > 0 ? 63 / max_min : 0;
   uint8_t ls[8], lm[8];
   for (int j = 0; j < 8; ++j) {
-    // Round the scale up so the sub-block's range still fits in 0..15.
-    ls[j] = uint8_t(std::min(63, int(std::ceil(inv_scale * scale[j]))));
+    ls[j] = uint8_t(std::min(63, nearest_int(inv_scale * scale[j])));
     lm[j] = uint8_t(std::min(63, nearest_int(inv_min * min[j])));
   }
   put_half(b, max_scale / 63);
@@ -301,6 +344,35 @@ void quant_q4_k(const float* x, uint8_t* b) {
     for (int l = 0; l < 32; ++l) q[32 * c + l] = uint8_t(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
 }
 
+// Best x ≈ scale * q, q in -32..31, for one sub-block whose largest magnitude is `max`: candidates
+// around max / -32 (the largest magnitude on -32, the end with the extra level), each refit by
+// least squares on its q.
+float fit_symmetric(const float* x, int n, float max) {
+  if (max == 0) return 0;
+  float best_err = INFINITY, best = max / -32;
+  for (int step = -4; step <= 8; ++step) {
+    const float iscale = -(32 + 0.1f * step) / max;
+    double sqq = 0, sqx = 0;
+    for (int l = 0; l < n; ++l) {
+      const int q = std::clamp(nearest_int(iscale * x[l]), -32, 31);
+      sqq += double(q) * q;
+      sqx += double(q) * x[l];
+    }
+    if (sqq <= 0) continue;
+    const double a = sqx / sqq;
+    double err = 0;
+    for (int l = 0; l < n; ++l) {
+      const double e = a * std::clamp(nearest_int(float(x[l] / a)), -32, 31) - x[l];
+      err += e * e;
+    }
+    if (err < best_err) {
+      best_err = float(err);
+      best = float(a);
+    }
+  }
+  return best;
+}
+
 // Per sub-block of 16: x ≈ scale * q, q in -32..31, scales as int8 multiples of the block's d.
 void quant_q6_k(const float* x, uint8_t* b) {
   float scale[16];
@@ -312,7 +384,7 @@ void quant_q6_k(const float* x, uint8_t* b) {
         amax = std::fabs(x[16 * j + l]);
         max = x[16 * j + l];
       }
-    scale[j] = max / -32;  // the largest magnitude lands on -32, the end with the extra level
+    scale[j] = fit_symmetric(x + 16 * j, 16, max);
     if (std::fabs(scale[j]) > max_abs_scale) {
       max_abs_scale = std::fabs(scale[j]);
       max_scale = scale[j];
