@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "cli/commands.h"
 #include "core/error.h"
 #include "formats/gguf_quantize.h"
@@ -22,14 +24,15 @@ void run_quantize(const QuantizeArgs& a) {
   o.threads = a.threads;
   const auto t0 = std::chrono::steady_clock::now();
   if (!a.quiet)
-    o.progress = [](size_t i, size_t n, const std::string& name) {
-      std::fprintf(stderr, "\r[%5zu/%5zu] %-48s", i + 1, n, name.c_str());
+    o.progress = [tty = isatty(2) != 0](size_t i, size_t n, const std::string& name) {
+      // A terminal gets one line rewritten in place; a log gets one line per tensor.
+      std::fprintf(stderr, tty ? "\r[%5zu/%5zu] %-56s" : "[%5zu/%5zu] %s\n", i + 1, n, name.c_str());
       std::fflush(stderr);
     };
   quantize_model(a.input, a.output, o);
   if (!a.quiet) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::fprintf(stderr, "\nwrote %s (%s, %.1f MiB) in %.1f s\n", a.output.c_str(), a.type.c_str(),
+    std::fprintf(stderr, "%swrote %s (%s, %.1f MiB) in %.1f s\n", isatty(2) ? "\n" : "", a.output.c_str(), a.type.c_str(),
                  double(std::filesystem::file_size(a.output)) / (1 << 20), s);
   }
 }

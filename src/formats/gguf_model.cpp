@@ -202,6 +202,7 @@ ModelConfig gguf_model_config(const GgufFile& f, const GgufTensor* token_embd, b
   c.vocab_size = token_embd->ne[1];
   c.hidden = req("embedding_length");
   const int blocks = req("block_count");
+  if (blocks < 1) fail(f.path(), ": ", key("block_count"), " must be at least 1");
   c.mtp_layers = opt("nextn_predict_layers", 0);
   if (c.mtp_layers >= blocks) fail(f.path(), ": nextn_predict_layers (", c.mtp_layers, ") must be less than block_count (", blocks, ")");
   c.n_layers = blocks - c.mtp_layers;
