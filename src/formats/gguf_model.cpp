@@ -190,11 +190,19 @@ ModelConfig gguf_model_config(const GgufFile& f, const GgufTensor* token_embd, b
   const std::string arch = f.require_string("general.architecture");
   if (arch != kArch) fail(f.path(), ": architecture '", arch, "' is not supported (a3b runs qwen35moe)");
   auto key = [&](const char* k) { return kArch + "." + k; };
-  auto req = [&](const char* k) { return to_int(f.require_int(key(k)), f, key(k)); };
-  auto opt = [&](const char* k, int dflt) {
-    auto v = f.get_int(key(k));
-    return v ? to_int(*v, f, key(k)) : dflt;
+  // Hyper-parameters far beyond any real model are refused before they size anything.
+  auto limit_of = [](const std::string& k) -> int64_t {
+    if (k == "block_count" || k == "nextn_predict_layers" || k == "full_attention_interval") return 4096;
+    if (k == "context_length") return int64_t(1) << 30;
+    if (k == "ssm.conv_kernel") return 64;
+    return int64_t(1) << 24;
   };
+  auto req = [&](const char* k) {
+    const int v = to_int(f.require_int(key(k)), f, key(k));
+    if (v > limit_of(k)) fail(f.path(), ": metadata '", key(k), "' = ", v, " is out of range (at most ", limit_of(k), ")");
+    return v;
+  };
+  auto opt = [&](const char* k, int dflt) { return f.find(key(k)) ? req(k) : dflt; };
   ModelConfig c;
   c.architecture = "qwen35moe (GGUF)";
   if (!token_embd) fail(f.path(), ": missing tensor 'token_embd.weight'");
