@@ -79,7 +79,8 @@ inline void rows(const Matrix& m, int64_t r0, int64_t r1, const float* x, int64_
   }
 }
 
-// Block-quantized weights: a group of rows is dequantized to float (exactly as to_f32 does) into a
+// Block-quantized weights: a group of rows is dequantized to float (Simd::dequantize_row, the
+// same floats as to_f32) into a
 // per-thread buffer, then multiplied like float rows; the dequantization is shared by all n tokens.
 template <class Simd>
 inline void rows_dequantized(const Matrix& m, int64_t r0, int64_t r1, const float* x, int64_t n, float* y) {
@@ -89,7 +90,7 @@ inline void rows_dequantized(const Matrix& m, int64_t r0, int64_t r1, const floa
   buf.resize(size_t(R * K));
   for (int64_t r = r0; r < r1; r += R) {
     const int rows_here = int(std::min<int64_t>(R, r1 - r));
-    for (int i = 0; i < rows_here; ++i) to_f32(m.dtype, m.row(r + i), &buf[size_t(i * K)], size_t(K));
+    for (int i = 0; i < rows_here; ++i) Simd::dequantize_row(m.dtype, m.row(r + i), &buf[size_t(i * K)], K);
     if (rows_here == R) {
       const float* w[R] = {&buf[0], &buf[size_t(K)], &buf[size_t(2 * K)], &buf[size_t(3 * K)]};
       row_block<Simd, R>(w, r, K, m.rows, x, n, y);

@@ -145,6 +145,15 @@ TEST(Quant, MatmulOnQuantizedWeightsEveryIsa) {
         std::vector<float> wq(w.size());
         to_f32(t, bytes.data(), wq.data(), wq.size());
         Matrix m{t, rows, cols, bytes.data()};
+        // One-hot activations read single weights: the vector dequantization must give exactly
+        // the floats to_f32 gives.
+        for (int64_t k : {int64_t(0), int64_t(37), int64_t(300), cols - 1}) {
+          std::vector<float> e(static_cast<size_t>(cols), 0.0f), col(static_cast<size_t>(rows));
+          e[size_t(k)] = 1.0f;
+          matmul(m, e.data(), 1, col.data(), pool);
+          for (int64_t r = 0; r < rows; ++r)
+            ASSERT_EQ(col[size_t(r)], wq[size_t(r * cols + k)]) << isa << " " << dtype_name(t) << " row " << r << " col " << k;
+        }
         std::vector<float> y(size_t(n * rows), NAN);
         matmul(m, x.data(), n, y.data(), pool);
         for (int64_t i = 0; i < n; ++i)
