@@ -27,6 +27,20 @@ std::string make_gguf(const std::string& input, const std::string& out, const st
   return out;
 }
 
+// Logits for every position of `tokens`, fed one token per step (the decode path: on the AVX2 /
+// AVX-512 CPUs, int8 activations for Q8_0/Q4_K/Q6_K weights).
+std::vector<float> stepwise_logits(const std::string& model_path, std::span<const int32_t> tokens) {
+  CpuModel m(load_model_weights(model_path), 2);
+  auto seq = m.new_sequence();
+  const size_t V = size_t(m.config().vocab_size);
+  std::vector<float> out(tokens.size() * V);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    BatchItem item{seq.get(), tokens.subspan(i, 1), true};
+    m.forward({&item, 1}, &out[i * V]);
+  }
+  return out;
+}
+
 // Logits for every position of `tokens` in one prefill.
 std::vector<float> prefill_logits(const std::string& model_path, std::span<const int32_t> tokens) {
   CpuModel m(load_model_weights(model_path), 2);
@@ -113,6 +127,12 @@ TEST(GgufModel, QuantizedDefaultModelWithinTolerance) {
                      std::max_element(&ref[t * V], &ref[(t + 1) * V]) - &ref[t * V];
     std::printf("models/default %-6s: logits relative RMS %.4f, top-1 agreement %d/%zu\n", w.type, rms, same_argmax, prompt.size());
     EXPECT_LE(rms, w.max_rms) << w.type;
+    // Token by token (decode path) over the first 24 positions.
+    const auto steps = stepwise_logits(tmp / (std::string(w.type) + ".gguf"), std::span(prompt).first(24));
+    const std::vector<float> ref24(ref.begin(), ref.begin() + std::ptrdiff_t(steps.size()));
+    const double step_rms = relative_rms(steps, ref24);
+    std::printf("models/default %-6s: decode-path logits relative RMS %.4f\n", w.type, step_rms);
+    EXPECT_LE(step_rms, w.max_rms) << w.type << " decode path";
   }
   // The Q4_K_M mix: Q6_K LM head, Q4_K elsewhere, Q8_0 where rows are not whole 256-blocks.
   GgufFile f(tmp / "Q4_K_M.gguf");

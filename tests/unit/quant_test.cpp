@@ -111,6 +111,7 @@ TEST(Quant, PartialBlocksAndUnsupportedTypesAreErrors) {
 // dequantized weights.
 TEST(Quant, MatmulOnQuantizedWeightsEveryIsa) {
   const char* saved = cpu_isa();
+  set_int8_dot(false);  // the dequantizing path; the integer path has its own test below
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> byte(0, 255);
   std::normal_distribution<float> nd;
@@ -169,6 +170,59 @@ TEST(Quant, MatmulOnQuantizedWeightsEveryIsa) {
     }
   }
   set_cpu_isa(saved);
+  set_int8_dot(true);
+}
+
+// The integer-dot path (int8 activations) against a double reference over the dequantized
+// weights, within the bound the activation rounding allows: Σ_k |w_k| · (group amax / 127) / 2.
+TEST(Quant, Int8DotMatchesReferenceWithinActivationRounding) {
+  const char* saved = cpu_isa();
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd;
+  ThreadPool pool(2);
+  set_int8_dot(true);
+  int checked = 0;
+  for (const char* isa : {"avx2", "avx512"}) {
+    try {
+      set_cpu_isa(isa);
+    } catch (const Error&) {
+      continue;
+    }
+    for (DType t : {DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
+      const int64_t rows = 21, cols = 768;
+      for (int64_t n : {int64_t(1), int64_t(2), kInt8DotMaxTokens}) {
+        std::vector<float> w(size_t(rows * cols)), x(size_t(n * cols));
+        for (float& v : w) v = nd(rng);
+        for (float& v : x) v = nd(rng);
+        x[3] = 0;
+        for (int i = 0; i < 32; ++i) x[size_t(64 + i)] = 0;  // an all-zero activation group
+        std::string bytes(dtype_row_bytes(t, rows * cols), '\0');
+        quantize(t, w.data(), bytes.data(), rows * cols);
+        std::vector<float> wq(w.size());
+        to_f32(t, bytes.data(), wq.data(), wq.size());
+        Matrix m{t, rows, cols, bytes.data()};
+        std::vector<float> y(size_t(n * rows), NAN);
+        matmul(m, x.data(), n, y.data(), pool);
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t r = 0; r < rows; ++r) {
+            double ref = 0, bound = 0, mag = 0;
+            for (int64_t k = 0; k < cols; ++k) {
+              const float* g = &x[size_t(i * cols + k / 32 * 32)];
+              float amax = 0;
+              for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(g[j]));
+              const double wk = wq[size_t(r * cols + k)];
+              ref += wk * x[size_t(i * cols + k)];
+              mag += std::fabs(wk * x[size_t(i * cols + k)]);
+              bound += std::fabs(wk) * amax / 127 / 2;
+            }
+            ASSERT_NEAR(y[size_t(i * rows + r)], ref, 1.01 * bound + 1e-5 * mag) << isa << " " << dtype_name(t) << " n=" << n;
+            ++checked;
+          }
+      }
+    }
+  }
+  set_cpu_isa(saved);
+  if (checked == 0) GTEST_SKIP() << "no AVX2 on this CPU";
 }
 
 }  // namespace
