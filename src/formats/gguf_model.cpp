@@ -1,5 +1,6 @@
 #include "formats/gguf_model.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 
@@ -252,6 +253,15 @@ ModelConfig gguf_model_config(const GgufFile& f, const GgufTensor* token_embd, b
   c.expert_inter = req("expert_feed_forward_length");
   c.shared_inter = opt("expert_shared_feed_forward_length", 0);
   if (auto eos = f.get_int("tokenizer.ggml.eos_token_id")) c.eos_ids.push_back(int32_t(*eos));
+  // As llama.cpp does, the Qwen end-of-generation tokens end generation too, whichever one the
+  // file names as eos.
+  if (const GgufValue* tokens = f.find("tokenizer.ggml.tokens"); tokens && tokens->type == GgufValueType::Array)
+    for (size_t id = 0; id < tokens->items.size(); ++id) {
+      const std::string& t = tokens->items[id].str;
+      if ((t == "<|endoftext|>" || t == "<|im_end|>" || t == "<|fim_pad|>" || t == "<|repo_name|>" || t == "<|file_sep|>") &&
+          std::find(c.eos_ids.begin(), c.eos_ids.end(), int32_t(id)) == c.eos_ids.end())
+        c.eos_ids.push_back(int32_t(id));
+    }
   if (auto bos = f.get_int("tokenizer.ggml.bos_token_id")) c.bos_id = int32_t(*bos);
   if (auto pad = f.get_int("tokenizer.ggml.padding_token_id")) c.pad_id = int32_t(*pad);
   validate_config(c, f.path());

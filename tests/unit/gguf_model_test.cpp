@@ -162,6 +162,8 @@ TEST(GgufModel, TokenizerTemplateAndDefaultsTravelInTheFile) {
   ASSERT_TRUE(m.chat_template.has_value());
   EXPECT_EQ(m.chat_template->source(), test::read_file(dir + "/chat_template.jinja"));
   EXPECT_NE(std::find(m.eos_ids.begin(), m.eos_ids.end(), *hf.eos_id()), m.eos_ids.end());
+  // <|endoftext|> ends generation too (llama.cpp's end-of-generation set).
+  EXPECT_NE(std::find(m.eos_ids.begin(), m.eos_ids.end(), *hf.token_id("<|endoftext|>")), m.eos_ids.end());
   EXPECT_FLOAT_EQ(m.defaults.sampling.top_p, 0.95f);
   EXPECT_EQ(m.defaults.sampling.top_k, 20);
 }
@@ -187,6 +189,43 @@ TEST(GgufModel, MtpBlockIsRecognisedAndSkipped) {
   EXPECT_EQ(m.config.mtp_layers, 1);
   const std::vector<int32_t> prompt = {3, 1, 4, 1, 5};
   const auto a = prefill_logits(plain, prompt), b = prefill_logits(tmp / "mtp.gguf", prompt);
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0);
+}
+
+// The loader's other accepted layouts: fused ffn_gate_up_exps (gate rows, then up rows, per
+// expert) and the shared-expert gate stored as {H, 1}.
+TEST(GgufModel, FusedGateUpExpertsAndColumnShexpGate) {
+  test::TempDir tmp;
+  const std::string plain = make_gguf(test::fixture("tiny-fused"), tmp / "plain.gguf", "BF16");
+  auto f = std::make_shared<GgufFile>(plain);
+  GgufWriter w;
+  for (const std::string& k : f->keys()) w.set(k, *f->find(k));
+  for (const GgufTensor& t : f->tensors()) {
+    const std::string name = t.name;
+    auto bytes = [f, &t] { return std::string(reinterpret_cast<const char*>(t.data), t.nbytes); };
+    if (name.find("ffn_up_exps") != std::string::npos) continue;
+    if (name.find("ffn_gate_exps") != std::string::npos) {
+      const GgufTensor* up = f->find_tensor(name.substr(0, name.find("ffn_gate_exps")) + "ffn_up_exps.weight");
+      ASSERT_TRUE(up);
+      const size_t per_expert = t.nbytes / size_t(t.ne[2]);
+      w.add_tensor_raw(name.substr(0, name.find("ffn_gate_exps")) + "ffn_gate_up_exps.weight", t.ggml_type,
+                       {t.ne[0], 2 * t.ne[1], t.ne[2]}, [&t, up, per_expert] {
+                         std::string out;
+                         for (int64_t e = 0; e < t.ne[2]; ++e) {
+                           out.append(reinterpret_cast<const char*>(t.data) + e * per_expert, per_expert);
+                           out.append(reinterpret_cast<const char*>(up->data) + e * per_expert, per_expert);
+                         }
+                         return out;
+                       });
+    } else if (name.find("ffn_gate_inp_shexp") != std::string::npos) {
+      w.add_tensor_raw(name, t.ggml_type, {t.ne[0], 1}, bytes);
+    } else {
+      w.add_tensor_raw(name, t.ggml_type, t.ne, bytes);
+    }
+  }
+  w.write(tmp / "fused.gguf");
+  const std::vector<int32_t> prompt = {2, 7, 1, 8, 2, 8};
+  const auto a = prefill_logits(plain, prompt), b = prefill_logits(tmp / "fused.gguf", prompt);
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0);
 }
 
