@@ -24,8 +24,9 @@ LoadedModel load_model(const ModelArgs& args, bool need_tokenizer) {
   m.path = args.path.empty() ? default_model_path() : args.path;
   m.name = fs::path(m.path).filename().string();
   if (m.name.empty()) m.name = fs::path(m.path).parent_path().filename().string();
-  const Backend backend = args.backend.empty() ? default_backend() : parse_backend(args.backend);
-  m.model = make_model(load_model_weights(m.path), backend, args.threads);
+  ModelWeights weights = load_model_weights(m.path);
+  const Backend backend = args.backend.empty() ? default_backend(weights) : parse_backend(args.backend);
+  m.model = make_model(std::move(weights), backend, args.threads);
 
   if (is_gguf_path(m.path)) {
     // Self-contained: tokenizer, chat template and sampling defaults come from the metadata.
