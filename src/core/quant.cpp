@@ -300,13 +300,15 @@ void fit_affine(const float* x, int n, int nmax, float* scale, float* min) {
   *min = best_min;
 }
 
-// Per sub-block of 32: x ≈ scale * q - min, q in 0..15, scales and mins as 6-bit multiples of
-// the super-block's d and dmin.
-void quant_q4_k(const float* x, uint8_t* b) {
+// Q4_K and Q5_K: per sub-block of 32, x ≈ scale * q - min with q in 0..15 (0..31 for Q5_K, the
+// fifth bits in qh), scales and mins as 6-bit multiples of the super-block's d and dmin.
+template <bool kQ5>
+void quant_k4(const float* x, uint8_t* b) {
+  constexpr int kMax = kQ5 ? 31 : 15;
   float scale[8], min[8];
   float max_scale = 0, max_min = 0;
   for (int j = 0; j < 8; ++j) {
-    fit_affine(x + 32 * j, 32, 15, &scale[j], &min[j]);
+    fit_affine(x + 32 * j, 32, kMax, &scale[j], &min[j]);
     max_scale = std::max(max_scale, scale[j]);
     max_min = std::max(max_min, min[j]);
   }
@@ -336,12 +338,18 @@ void quant_q4_k(const float* x, uint8_t* b) {
     const float dd = d * ls[j], dm = dmin * lm[j];
     for (int l = 0; l < 32; ++l) {
       const int q = dd != 0 ? nearest_int((x[32 * j + l] + dm) / dd) : 0;
-      L[32 * j + l] = uint8_t(std::clamp(q, 0, 15));
+      L[32 * j + l] = uint8_t(std::clamp(q, 0, kMax));
     }
   }
-  uint8_t* q = b + 16;
+  uint8_t* qh = b + 16;
+  uint8_t* q = kQ5 ? b + 48 : b + 16;
+  if (kQ5) std::memset(qh, 0, 32);
   for (int c = 0; c < 4; ++c)
-    for (int l = 0; l < 32; ++l) q[32 * c + l] = uint8_t(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
+    for (int l = 0; l < 32; ++l) {
+      const uint8_t lo = L[64 * c + l], hi = L[64 * c + 32 + l];
+      q[32 * c + l] = uint8_t((lo & 0xF) | ((hi & 0xF) << 4));
+      if (kQ5) qh[l] |= uint8_t(((lo >> 4) << (2 * c)) | ((hi >> 4) << (2 * c + 1)));
+    }
 }
 
 // Best x ≈ scale * q, q in -32..31, for one sub-block whose largest magnitude is `max`: candidates
@@ -423,7 +431,8 @@ QuantFn block_quantizer(DType t) {
   switch (t) {
     case DType::Q8_0: return quant_q8_0;
     case DType::Q4_0: return quant_q4_0;
-    case DType::Q4_K: return quant_q4_k;
+    case DType::Q4_K: return quant_k4<false>;
+    case DType::Q5_K: return quant_k4<true>;
     case DType::Q6_K: return quant_q6_k;
     default: return nullptr;
   }
@@ -466,7 +475,7 @@ void quantize(DType t, const float* src, void* dst, int64_t n) {
     default: break;
   }
   QuantFn fn = block_quantizer(t);
-  if (!fn) fail("quantizing to ", dtype_name(t), " is not supported (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+  if (!fn) fail("quantizing to ", dtype_name(t), " is not supported (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
   check_whole_blocks(t, n, "quantize");
   const int64_t be = dtype_block_elems(t);
   const size_t bb = dtype_size(t);

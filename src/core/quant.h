@@ -16,10 +16,10 @@ namespace a3b {
 // n elements (a multiple of the block size) of type t to float. Plain float types too.
 void dequantize(DType t, const void* src, float* dst, int64_t n);
 
-// True for the types quantize() can write: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K.
+// True for the types quantize() can write: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K.
 bool can_quantize(DType t);
 // n floats (a multiple of the block size) to type t; dst holds dtype_row_bytes(t, n) bytes.
-// Q8_0 and Q4_0 match ggml's reference quantizers bit for bit; Q4_K and Q6_K use a simpler scale
+// Q8_0 and Q4_0 match ggml's reference quantizers bit for bit; the K-quants use a simpler scale
 // search than llama.cpp (round trip error checked in tests). Throws Error for other types.
 void quantize(DType t, const float* src, void* dst, int64_t n);
 

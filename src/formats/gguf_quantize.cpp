@@ -57,7 +57,8 @@ DType matrix_type(Mix mix, Role role, int layer, int n_layers, int64_t cols) {
     case Mix::Q8_0: want = DType::Q8_0; break;
     case Mix::Q4_K_M:
       want = DType::Q4_K;
-      if (role == Role::Output || role == Role::AttnQkv) want = DType::Q6_K;
+      if (role == Role::Output) want = DType::Q6_K;
+      if (role == Role::AttnQkv) want = DType::Q5_K;
       if ((role == Role::AttnV || role == Role::FfnDown) && use_more_bits(layer, n_layers)) want = DType::Q6_K;
       break;
   }

@@ -12,9 +12,9 @@
 namespace a3b {
 
 struct QuantizeOptions {
-  // F32, F16, BF16, Q8_0 (every matrix), or Q4_K_M: Q4_K for most matrices, Q6_K for output,
-  // attn_qkv and, as llama.cpp's use_more_bits picks, half of attn_v / ffn_down (first and last
-  // eighth of the layers and every third one between). Matrices whose rows are not whole 256-blocks
+  // F32, F16, BF16, Q8_0 (every matrix), or Q4_K_M as llama.cpp mixes it: Q4_K for most
+  // matrices, Q6_K for output, Q5_K for attn_qkv, and Q6_K for the half of attn_v / ffn_down that
+  // llama.cpp's use_more_bits picks (first and last eighth of the layers, every third between). Matrices whose rows are not whole 256-blocks
   // fall back to Q8_0. Norms, routers, gates, conv, ssm_* vectors and ssm_alpha/beta stay F32.
   std::string type = "Q4_K_M";
   int threads = 0;

@@ -1,5 +1,6 @@
 // Greedy generation with llama.cpp (node-llama-cpp's prebuilt CPU library) on a GGUF file.
 // Usage: node llama_greedy.mjs MODEL.gguf PROMPT_IDS(comma-separated) N_TOKENS [--bench]
+//        node llama_greedy.mjs MODEL.gguf --tokenize TEXT   (llama.cpp's token ids, special tokens parsed)
 // Prints the generated token ids space-separated on one line; with --bench, also the decode
 // speed (tokens/s over N_TOKENS tokens after the prompt) on stderr.
 // NLC_DIR: a folder whose node_modules holds node-llama-cpp (ESM ignores NODE_PATH).
@@ -11,12 +12,19 @@ const {getLlama} = await import(
     nlcDir ? pathToFileURL(path.join(nlcDir, "node_modules/node-llama-cpp/dist/index.js")).href : "node-llama-cpp");
 
 const [modelPath, idsArg, nArg] = process.argv.slice(2);
+const tokenizeOnly = idsArg === "--tokenize";
 const bench = process.argv.includes("--bench");
-const prompt = idsArg.split(",").map(Number);
+const prompt = tokenizeOnly ? [] : idsArg.split(",").map(Number);
 const n = Number(nArg);
 
 const llama = await getLlama({gpu: false, build: "never", logLevel: "error"});
 const model = await llama.loadModel({modelPath});
+if (tokenizeOnly) {
+  console.log(Array.from(model.tokenize(nArg, true)).join(" "));
+  await model.dispose();
+  await llama.dispose();
+  process.exit(0);
+}
 const context = await model.createContext({contextSize: 512, threads: Number(process.env.THREADS || 2)});
 const sequence = context.getSequence();
 const out = [];

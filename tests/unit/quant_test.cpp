@@ -77,7 +77,7 @@ TEST(Quant, QuantizersRoundTripWithinExpectedError) {
   for (float& v : x) v = nd(rng);
   x[5] = 9.0f;  // an outlier
   struct Want { DType t; double max_rel_rms; };
-  for (Want w : {Want{DType::Q8_0, 0.006}, Want{DType::Q4_0, 0.12}, Want{DType::Q4_K, 0.12}, Want{DType::Q6_K, 0.03},
+  for (Want w : {Want{DType::Q8_0, 0.006}, Want{DType::Q4_0, 0.12}, Want{DType::Q4_K, 0.08}, Want{DType::Q5_K, 0.04}, Want{DType::Q6_K, 0.02},
                  Want{DType::BF16, 0.004}, Want{DType::F16, 0.001}}) {
     std::string bytes(dtype_row_bytes(w.t, int64_t(x.size())), '\0');
     quantize(w.t, x.data(), bytes.data(), int64_t(x.size()));
@@ -91,7 +91,7 @@ TEST(Quant, QuantizersRoundTripWithinExpectedError) {
 
 TEST(Quant, ZeroBlocksStayZero) {
   std::vector<float> x(256, 0.0f), y(256, 1.0f);
-  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     std::string bytes(dtype_row_bytes(t, 256), '\x55');
     quantize(t, x.data(), bytes.data(), 256);
     to_f32(t, bytes.data(), y.data(), y.size());
