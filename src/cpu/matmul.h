@@ -1,6 +1,6 @@
 // Dense matrix products on the CPU: y = x Wᵀ for a batch of activation rows, with the weight
 // matrix in its stored type (F32/F16/BF16, or GGUF blocks dequantized a few rows at a time)
-// converted on the fly and float32 accumulation. For small batches on Q8_0/Q4_K/Q6_K weights the
+// converted on the fly and float32 accumulation. For small batches on Q8_0/Q4_K/Q5_K/Q6_K weights the
 // AVX2/AVX-512 paths instead quantize the activations to int8 and use integer dot products
 // (llama.cpp's approach; ~1e-3 relative error from the activation rounding).
 #pragma once

@@ -1,4 +1,4 @@
-// Integer dot products for Q8_0 / Q4_K / Q6_K weights (AVX2): the activations are quantized to
+// Integer dot products for Q8_0 / Q4_K / Q5_K / Q6_K weights (AVX2): the activations are quantized to
 // int8 in 32-element groups (one float scale each, as ggml's Q8 activations), weights stay in
 // their blocks, and each block's products are summed in int32 with maddubs/madd before one float
 // multiply by the weight and activation scales. Used for small batches (decode), where
@@ -44,16 +44,20 @@ float dot_q8_0(const uint8_t* w, const QuantizedActivations& x, int64_t t, int64
   return hsum(acc);
 }
 
-float dot_q4_k(const uint8_t* w, const QuantizedActivations& x, int64_t t, int64_t K) {
+// Q4_K and Q5_K (kQ5: a fifth bit per weight from qh): x ≈ d·sc·q − dmin·m per 32-element sub-block.
+template <bool kQ5>
+float dot_k4(const uint8_t* w, const QuantizedActivations& x, int64_t t, int64_t K) {
   const int8_t* xq = x.q.data() + t * K;
   const float* xd = x.scale.data() + t * (K / 32);
   const int32_t* xs = x.sum16.data() + t * (K / 16);
   __m256 acc = _mm256_setzero_ps();
   float mins = 0;
-  const __m256i nib = _mm256_set1_epi8(0x0F);
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += 144) {
+  const __m256i nib = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+  constexpr int kBlockBytes = kQ5 ? 176 : 144;
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += kBlockBytes) {
     const float d = half_at(w), dmin = half_at(w + 2);
     const uint8_t* s = w + 4;
+    const uint8_t* qs = kQ5 ? w + 48 : w + 16;
     uint8_t sc[8], m[8];
     for (int j = 0; j < 8; ++j) {
       if (j < 4) {
@@ -64,13 +68,19 @@ float dot_q4_k(const uint8_t* w, const QuantizedActivations& x, int64_t t, int64
         m[j] = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
       }
     }
+    const __m256i qh = kQ5 ? load256(w + 16) : _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
-      const __m256i bytes = load256(w + 16 + 32 * c);
+      const __m256i bytes = load256(qs + 32 * c);
+      __m256i lo = _mm256_and_si256(bytes, nib), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nib);
+      if constexpr (kQ5) {
+        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
+        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+      }
       const int g = int(sb * 8 + 2 * c);  // activation group of the low nibbles
-      const __m256i lo = dot_u8_i8(_mm256_and_si256(bytes, nib), load256(xq + 32 * g));
-      const __m256i hi = dot_u8_i8(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), nib), load256(xq + 32 * (g + 1)));
-      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lo), _mm256_set1_ps(d * sc[2 * c] * xd[g]), acc);
-      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(hi), _mm256_set1_ps(d * sc[2 * c + 1] * xd[g + 1]), acc);
+      const __m256i plo = dot_u8_i8(lo, load256(xq + 32 * g));
+      const __m256i phi = dot_u8_i8(hi, load256(xq + 32 * (g + 1)));
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), _mm256_set1_ps(d * sc[2 * c] * xd[g]), acc);
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), _mm256_set1_ps(d * sc[2 * c + 1] * xd[g + 1]), acc);
       mins += dmin * m[2 * c] * xd[g] * float(xs[2 * g] + xs[2 * g + 1]);
       mins += dmin * m[2 * c + 1] * xd[g + 1] * float(xs[2 * g + 2] + xs[2 * g + 3]);
     }
@@ -112,7 +122,9 @@ float dot_q6_k(const uint8_t* w, const QuantizedActivations& x, int64_t t, int64
 
 }  // namespace
 
-bool int8_dot_supported(DType t) { return t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K; }
+bool int8_dot_supported(DType t) {
+  return t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K;
+}
 
 void quantize_activations(const float* x, int64_t n, int64_t K, QuantizedActivations& out) {
   out.q.resize(size_t(n * K));
@@ -136,7 +148,10 @@ void quantize_activations(const float* x, int64_t n, int64_t K, QuantizedActivat
 }
 
 void matmul_rows_int8_avx2(const Matrix& w, int64_t r0, int64_t r1, const QuantizedActivations& x, int64_t n, float* y) {
-  auto dot = w.dtype == DType::Q8_0 ? dot_q8_0 : w.dtype == DType::Q4_K ? dot_q4_k : dot_q6_k;
+  auto dot = w.dtype == DType::Q8_0   ? dot_q8_0
+             : w.dtype == DType::Q4_K ? dot_k4<false>
+             : w.dtype == DType::Q5_K ? dot_k4<true>
+                                      : dot_q6_k;
   const int64_t K = w.cols;
   for (int64_t r = r0; r < r1; ++r) {
     const auto* row = static_cast<const uint8_t*>(w.row(r));

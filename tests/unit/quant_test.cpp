@@ -188,7 +188,7 @@ TEST(Quant, Int8DotMatchesReferenceWithinActivationRounding) {
     } catch (const Error&) {
       continue;
     }
-    for (DType t : {DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
+    for (DType t : {DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
       const int64_t rows = 21, cols = 768;
       for (int64_t n : {int64_t(1), int64_t(2), kInt8DotMaxTokens}) {
         std::vector<float> w(size_t(rows * cols)), x(size_t(n * cols));
