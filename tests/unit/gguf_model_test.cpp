@@ -143,6 +143,25 @@ TEST(GgufModel, QuantizedDefaultModelWithinTolerance) {
   EXPECT_STREQ(f.find_tensor("blk.0.ssm_alpha.weight")->type_name(), "F32");
 }
 
+// GGUF -> GGUF at another type: a Q8_0 file re-encoded as Q4_K_M keeps its metadata and stays
+// within the Q4_K_M tolerance of the checkpoint.
+TEST(GgufModel, RequantizeQuantizedGguf) {
+  const std::string dir = std::string(A3B_SOURCE_DIR) + "/models/default";
+  test::TempDir tmp;
+  const std::string q8 = make_gguf(dir, tmp / "q8.gguf", "Q8_0");
+  const std::string q4 = make_gguf(q8, tmp / "q4.gguf", "Q4_K_M");
+  GgufFile f(q4);
+  EXPECT_EQ(f.get_int("general.file_type"), 15);
+  EXPECT_STREQ(f.find_tensor("blk.0.attn_qkv.weight")->type_name(), "Q5_K");
+  EXPECT_EQ(f.get_string("tokenizer.chat_template"), GgufFile(q8).get_string("tokenizer.chat_template"));
+  const Tokenizer tok = Tokenizer::load(q4);
+  std::vector<int32_t> prompt = tok.encode(test::read_file(dir + "/heldout.txt").substr(0, 2000));
+  prompt.resize(48);
+  const double rms = relative_rms(prefill_logits(q4, prompt), prefill_logits(dir, prompt));
+  std::printf("models/default Q8_0 -> Q4_K_M: logits relative RMS %.4f\n", rms);
+  EXPECT_LE(rms, 0.15);
+}
+
 TEST(GgufModel, TokenizerTemplateAndDefaultsTravelInTheFile) {
   const std::string dir = std::string(A3B_SOURCE_DIR) + "/models/default";
   test::TempDir tmp;
