@@ -8,6 +8,7 @@
 
 #include "cli/model_loader.h"
 #include "core/error.h"
+#include "core/npy.h"
 #include "cpu/cpu_model.h"
 #include "formats/gguf.h"
 #include "formats/gguf_model.h"
@@ -329,6 +330,9 @@ TEST(GgufModel, CliGenerateOnGgufMatchesFolder) {
   ASSERT_EQ(test::run_command(test::a3b_binary() + gen + (tmp / "g.npy") + " -m " + gguf, &out_g), 0) << out_g;
   ASSERT_EQ(test::run_command(test::a3b_binary() + gen + (tmp / "f.npy") + " -m " + dir, &out_f), 0) << out_f;
   EXPECT_EQ(out_g, out_f);
+  const NpyArray lg = read_npy(tmp / "g.npy"), lf = read_npy(tmp / "f.npy");
+  ASSERT_EQ(lg.shape, lf.shape);
+  EXPECT_LE(test::max_rel_diff(lg.data.data(), lf.data.data(), lf.data.size()), 5e-5);
   EXPECT_EQ(test::run_command(test::a3b_binary() + " quantize " + dir + " " + (tmp / "x.gguf") + " --type Q3_K", &out_q), 1);
   EXPECT_NE(out_q.find("unknown type 'Q3_K'"), std::string::npos) << out_q;
 }
