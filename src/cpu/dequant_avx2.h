@@ -95,6 +95,30 @@ inline void dequant_q6_k_avx2(const uint8_t* b, float* y) {
   }
 }
 
+// 16 bytes of nibble indices into the IQ4_NL levels -> 32 floats times dl (low nibbles first).
+inline void iq4_32_avx2(const uint8_t* q, float dl, float* y) {
+  static const int8_t kLevels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+  const __m128i table = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kLevels));
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)), nib = _mm_set1_epi8(0x0F);
+  const __m128i lo = _mm_shuffle_epi8(table, _mm_and_si128(bytes, nib));
+  const __m128i hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(bytes, 4), nib));
+  const __m256 d = _mm256_set1_ps(dl);
+  _mm256_storeu_ps(y, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo))));
+  _mm256_storeu_ps(y + 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)))));
+  _mm256_storeu_ps(y + 16, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi))));
+  _mm256_storeu_ps(y + 24, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)))));
+}
+
+inline void dequant_iq4_xs_avx2(const uint8_t* b, float* y) {
+  const float d = half_at(b);
+  uint16_t scales_h;
+  std::memcpy(&scales_h, b + 2, 2);
+  for (int ib = 0; ib < 8; ++ib) {
+    const int ls = ((b[4 + ib / 2] >> 4 * (ib % 2)) & 0xF) | (((scales_h >> 2 * ib) & 3) << 4);
+    iq4_32_avx2(b + 8 + 16 * ib, d * (ls - 32), y + 32 * ib);
+  }
+}
+
 // n elements of row `src` (type t) to float.
 inline void dequantize_row_avx2(DType t, const void* src, float* dst, int64_t n) {
   const auto* b = static_cast<const uint8_t*>(src);
@@ -110,6 +134,12 @@ inline void dequantize_row_avx2(DType t, const void* src, float* dst, int64_t n)
       return;
     case DType::Q6_K:
       for (int64_t i = 0; i < n / 256; ++i) dequant_q6_k_avx2(b + 210 * i, dst + 256 * i);
+      return;
+    case DType::IQ4_NL:
+      for (int64_t i = 0; i < n / 32; ++i) iq4_32_avx2(b + 18 * i + 2, half_at(b + 18 * i), dst + 32 * i);
+      return;
+    case DType::IQ4_XS:
+      for (int64_t i = 0; i < n / 256; ++i) dequant_iq4_xs_avx2(b + 136 * i, dst + 256 * i);
       return;
     default:
       to_f32(t, src, dst, size_t(n));
