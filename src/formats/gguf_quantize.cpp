@@ -160,12 +160,8 @@ void add_tensors(Encoder& enc, const ModelWeights& w) {
       };
       enc.matrix(p + "attn_qkv.weight", Role::AttnQkv, l, d.qkv.rows, d.qkv.cols, 1, tiled_rows(d.qkv, key2, dv));
       enc.matrix(p + "attn_gate.weight", Role::Plain, l, d.z.rows, d.z.cols, 1, tiled_rows(d.z, 0, dv));
-      auto small = [&](const Matrix& m) {
-        std::vector<float> f = tiled_rows(m, 0, 1)();
-        return f;
-      };
-      enc.vector(p + "ssm_beta.weight", {H, nv}, small(d.b));
-      enc.vector(p + "ssm_alpha.weight", {H, nv}, small(d.a));
+      enc.vector(p + "ssm_beta.weight", {H, nv}, tiled_rows(d.b, 0, 1)());
+      enc.vector(p + "ssm_alpha.weight", {H, nv}, tiled_rows(d.a, 0, 1)());
       enc.matrix(p + "ssm_out.weight", Role::Plain, l, d.out.rows, d.out.cols, 1, [=, m = d.out] {
         std::vector<float> f = to_floats(m);
         if (!tile) return f;
