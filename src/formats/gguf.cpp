@@ -442,7 +442,11 @@ void write_value(Out& o, const GgufValue& v) {
 }  // namespace
 
 void GgufWriter::set(const std::string& key, GgufValue v) {
-  if (key == "general.alignment") alignment_ = uint32_t(v.u);
+  if (key == "general.alignment") {
+    if (!v.is_integer() || v.u == 0 || v.u > (1u << 30) || (v.u & (v.u - 1)) != 0)
+      fail("GGUF writer: general.alignment must be a power of two");
+    alignment_ = uint32_t(v.u);
+  }
   for (auto& [k, old] : kv_)
     if (k == key) {
       old = std::move(v);
@@ -460,6 +464,8 @@ void GgufWriter::add_tensor_raw(const std::string& name, uint32_t ggml_type, std
   if (!info) fail("GGUF writer: unknown ggml type ", ggml_type, " for tensor '", name, "'");
   if (name.size() > kMaxNameBytes) fail("GGUF writer: tensor name '", name, "' is longer than ", kMaxNameBytes, " bytes");
   if (ne.empty() || ne.size() > size_t(kMaxDims)) fail("GGUF writer: tensor '", name, "' must have 1 to 4 dimensions");
+  for (const Pending& t : tensors_)
+    if (t.name == name) fail("GGUF writer: tensor '", name, "' added twice");
   if (ne[0] % info->block_elems) fail("GGUF writer: tensor '", name, "' row of ", ne[0], " is not whole ", info->name, " blocks");
   int64_t n = 1;
   for (int64_t d : ne) n *= d;

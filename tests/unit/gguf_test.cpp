@@ -215,6 +215,19 @@ TEST(GgufMalformed, BadValues) {
   expect_error(deep.data(64).b, "nested");
 }
 
+TEST(Gguf, WriterRefusesWhatTheReaderWouldReject) {
+  GgufWriter w;
+  EXPECT_THROW(w.set("general.alignment", GgufValue::u32(24)), Error);
+  auto none = [] { return std::string(); };
+  w.add_tensor("t", DType::F32, {4}, none);
+  EXPECT_THROW(w.add_tensor("t", DType::F32, {4}, none), Error);
+  EXPECT_THROW(w.add_tensor("q", DType::Q4_K, {128}, none), Error);
+  EXPECT_THROW(w.add_tensor(std::string(65, 'n'), DType::F32, {4}, none), Error);
+  EXPECT_THROW(w.add_tensor("d", DType::F32, {1, 1, 1, 1, 1}, none), Error);
+  test::TempDir tmp;
+  EXPECT_THROW(w.write(tmp / "x.gguf"), Error);  // "t" produces 0 bytes instead of 16
+}
+
 TEST(GgufMalformed, MissingFileIsAnError) {
   EXPECT_THROW(GgufFile("/nonexistent/model.gguf"), Error);
 }
