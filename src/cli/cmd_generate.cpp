@@ -95,8 +95,9 @@ void run_generate(const GenerateArgs& a) {
   };
 
   auto t0 = std::chrono::steady_clock::now();
-  const Backend backend = a.backend.empty() ? default_backend() : parse_backend(a.backend);
-  std::unique_ptr<Model> owned = make_model(load_model_weights(path), backend, a.threads);
+  ModelWeights weights = load_model_weights(path);
+  const Backend backend = a.backend.empty() ? default_backend(weights) : parse_backend(a.backend);
+  std::unique_ptr<Model> owned = make_model(std::move(weights), backend, a.threads);
   Model& model = *owned;
   const int64_t V = model.config().vocab_size;
   auto t1 = std::chrono::steady_clock::now();

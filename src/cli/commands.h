@@ -13,6 +13,7 @@ void add_serve_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_perplexity_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
 
 // The model a command uses when -m is not given: the small checkpoint the repository ships.
 std::string default_model_path();

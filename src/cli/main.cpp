@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   a3b::add_run_command(app);
   a3b::add_bench_command(app);
   a3b::add_perplexity_command(app);
+  a3b::add_quantize_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,24 +2,46 @@
 
 #include <cmath>
 
+#include "core/quant.h"
+
 namespace a3b {
 
-size_t dtype_size(DType t) {
-  switch (t) {
-    case DType::F32: return 4;
-    case DType::F16: return 2;
-    case DType::BF16: return 2;
-  }
-  return 0;
+namespace {
+
+struct DTypeInfo {
+  DType type;
+  const char* name;
+  int64_t block_elems;
+  size_t block_bytes;
+};
+
+constexpr DTypeInfo kInfo[] = {
+    {DType::F32, "F32", 1, 4},         {DType::F16, "F16", 1, 2},         {DType::BF16, "BF16", 1, 2},
+    {DType::Q8_0, "Q8_0", 32, 34},     {DType::Q4_0, "Q4_0", 32, 18},     {DType::Q4_K, "Q4_K", 256, 144},
+    {DType::Q5_K, "Q5_K", 256, 176},   {DType::Q6_K, "Q6_K", 256, 210},   {DType::IQ4_NL, "IQ4_NL", 32, 18},
+    {DType::IQ4_XS, "IQ4_XS", 256, 136}, {DType::IQ3_XXS, "IQ3_XXS", 256, 98}, {DType::IQ3_S, "IQ3_S", 256, 110},
+    {DType::IQ2_XXS, "IQ2_XXS", 256, 66}, {DType::MXFP4, "MXFP4", 32, 17},
+};
+
+const DTypeInfo& info(DType t) {
+  for (const DTypeInfo& i : kInfo)
+    if (i.type == t) return i;
+  return kInfo[0];  // unreachable for valid enum values
 }
 
-const char* dtype_name(DType t) {
-  switch (t) {
-    case DType::F32: return "F32";
-    case DType::F16: return "F16";
-    case DType::BF16: return "BF16";
-  }
-  return "?";
+}  // namespace
+
+size_t dtype_size(DType t) { return info(t).block_bytes; }
+int64_t dtype_block_elems(DType t) { return info(t).block_elems; }
+const char* dtype_name(DType t) { return info(t).name; }
+
+bool dtype_from_name(const std::string& name, DType* out) {
+  for (const DTypeInfo& i : kInfo)
+    if (name == i.name) {
+      *out = i.type;
+      return true;
+    }
+  return false;
 }
 
 float f16_to_f32(uint16_t h) {
@@ -80,6 +102,9 @@ void to_f32(DType t, const void* src, float* dst, size_t n) {
       for (size_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
       return;
     }
+    default:
+      dequantize(t, src, dst, int64_t(n));
+      return;
   }
 }
 

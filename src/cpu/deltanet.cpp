@@ -155,7 +155,7 @@ void deltanet_forward(const DeltaNetWeights& w, const ModelConfig& c, int slot, 
   const int ratio = nv / nk;
   pool.for_each(int64_t(seqs.size()) * nv, [&](int64_t job) {
     const SeqRows& s = seqs[size_t(job / nv)];
-    const int h = int(job % nv), hk = h / ratio;
+    const int h = int(job % nv), hk = w.v_heads_tiled ? h % nk : h / ratio;
     HeadInputs in;
     in.q = &u[size_t(s.row0 * C + int64_t(hk) * dk)];
     in.k = in.q + key_dim;

@@ -47,8 +47,27 @@ void set_cpu_isa(const char* name) {
   current() = isa;
 }
 
+bool& int8_dot_flag() {
+  static bool on = [] {
+    const char* env = std::getenv("A3B_INT8_DOT");
+    return !(env && std::strcmp(env, "0") == 0);
+  }();
+  return on;
+}
+
+void set_int8_dot(bool on) { int8_dot_flag() = on; }
+bool int8_dot_enabled() { return int8_dot_flag(); }
+
 void matmul(const Matrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
   if (n <= 0 || w.rows == 0) return;
+  if (n <= kInt8DotMaxTokens && int8_dot_flag() && int8_dot_supported(w.dtype) && current()->rows != matmul_rows_generic) {
+    thread_local QuantizedActivations xq;
+    quantize_activations(x, n, w.cols, xq);
+    const QuantizedActivations& shared = xq;
+    if (w.rows * w.cols * n < (1 << 16)) return matmul_rows_int8_avx2(w, 0, w.rows, shared, n, y);
+    pool.for_range(w.rows, 16, [&](int64_t r0, int64_t r1) { matmul_rows_int8_avx2(w, r0, r1, shared, n, y); });
+    return;
+  }
   MatmulRowsFn rows = current()->rows;
   // Work in slices of whole rows; small products stay on one thread.
   int64_t work = w.rows * w.cols * n;

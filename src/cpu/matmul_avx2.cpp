@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #include "cpu/matmul.h"
+#include "cpu/dequant_avx2.h"
 #include "cpu/matmul_kernel.h"
 
 namespace a3b {
@@ -19,6 +20,9 @@ struct Simd {
   }
   static F load(const kernel::F16* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
   static F fma(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
+  static void dequantize_row(DType t, const void* src, float* dst, int64_t n) {
+    kernel::dequantize_row_avx2(t, src, dst, n);
+  }
   static float sum(F a) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));

@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #include "cpu/matmul.h"
+#include "cpu/dequant_avx2.h"
 #include "cpu/matmul_kernel.h"
 
 namespace a3b {
@@ -19,6 +20,9 @@ struct Simd {
   }
   static F load(const kernel::F16* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
   static F fma(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
+  static void dequantize_row(DType t, const void* src, float* dst, int64_t n) {
+    kernel::dequantize_row_avx2(t, src, dst, n);
+  }
   static float sum(F a) { return _mm512_reduce_add_ps(a); }
 };
 

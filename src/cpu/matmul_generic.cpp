@@ -15,6 +15,7 @@ struct Simd {
   static F load(const kernel::F16* p) { return kernel::scalar(*p); }
   static F fma(F a, F b, F c) { return a * b + c; }
   static float sum(F a) { return a; }
+  static void dequantize_row(DType t, const void* src, float* dst, int64_t n) { to_f32(t, src, dst, size_t(n)); }
 };
 
 }  // namespace

@@ -29,6 +29,33 @@ void check_supported(const ModelConfig& c) {
   }
 }
 
+// GGUF-only layouts the kernels do not handle yet: refused up front with the way out.
+void check_weights_supported(const ModelWeights& w) {
+  auto check = [](const Matrix& m, const char* what) {
+    if (!m.empty() && dtype_is_quantized(m.dtype))
+      fail("quantized weights are not supported on CUDA yet (", what, " is ", dtype_name(m.dtype),
+           "); use --backend cpu, or a BF16 model");
+  };
+  check(w.embed, "token_embd");
+  check(w.lm_head, "output");
+  for (const LayerWeights& L : w.layers) {
+    if (L.kind == LayerKind::DeltaNet) {
+      const DeltaNetWeights& g = L.deltanet;
+      if (g.v_heads_tiled)
+        fail("GGUF linear-attention layers (V heads in llama.cpp's tiled order) are not supported on CUDA yet; "
+             "use --backend cpu");
+      for (const Matrix* m : {&g.qkv, &g.z, &g.a, &g.b, &g.out}) check(*m, "a linear-attention projection");
+    } else {
+      for (const Matrix* m : {&L.attn.q, &L.attn.k, &L.attn.v, &L.attn.o}) check(*m, "an attention projection");
+    }
+    check(L.moe.router, "a router");
+    check(L.moe.shared_gate, "a shared-expert gate");
+    for (const Matrix* m : {&L.moe.shared.gate, &L.moe.shared.up, &L.moe.shared.down}) check(*m, "a shared expert");
+    for (const ExpertWeights& e : L.moe.experts)
+      for (const Matrix* m : {&e.gate, &e.up, &e.down}) check(*m, "an expert");
+  }
+}
+
 void to_device(void* dst, const void* src, size_t bytes, const char* what) {
   cudaError_t e = cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice);
   if (e != cudaSuccess) fail("CUDA: uploading ", what, " (", bytes, " bytes) failed: ", cudaGetErrorString(e));
@@ -155,6 +182,7 @@ void GpuWeights::allocate_layout() {
 }
 
 GpuWeights::GpuWeights(const ModelWeights& w) {
+  check_weights_supported(w);
   config = w.config;
   try {
     allocate_layout();

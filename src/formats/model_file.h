@@ -1,4 +1,5 @@
-// One entry point for every model path a user can give: an HF checkpoint folder (GGUF later).
+// One entry point for every model path a user can give: an HF checkpoint folder, or a GGUF file
+// (split GGUF models: any one shard).
 #pragma once
 #include <string>
 

@@ -11,13 +11,14 @@
 
 namespace a3b {
 
-// Row-major [rows, cols]; y = W x reads one row per output. Never owns its data.
+// Row-major [rows, cols]; y = W x reads one row per output. Never owns its data. Quantized rows are
+// whole blocks (cols is a multiple of the block size).
 struct Matrix {
   DType dtype = DType::F32;
   int64_t rows = 0, cols = 0;
   const void* data = nullptr;
 
-  size_t row_bytes() const { return size_t(cols) * dtype_size(dtype); }
+  size_t row_bytes() const { return dtype_row_bytes(dtype, cols); }
   const void* row(int64_t r) const { return static_cast<const uint8_t*>(data) + r * row_bytes(); }
   bool empty() const { return data == nullptr; }
 };
@@ -38,6 +39,9 @@ struct DeltaNetWeights {
   std::vector<float> A;          // [v_heads], -exp(A_log)
   std::vector<float> dt_bias;    // [v_heads]
   std::vector<float> norm;       // [v_dim], plain weight (not 1 + w)
+  // Value head h reads key/query head h / (v_heads / k_heads) (HF order, false) or h % k_heads
+  // (true: llama.cpp's GGUF order, whose V rows, z rows, a/b/A/dt_bias and out columns are tiled).
+  bool v_heads_tiled = false;
 };
 
 struct ExpertWeights {

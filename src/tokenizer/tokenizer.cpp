@@ -1,5 +1,7 @@
 #include "tokenizer/tokenizer.h"
 
+#include "formats/gguf_model.h"
+
 #include <filesystem>
 
 #include "core/error.h"
@@ -214,7 +216,10 @@ bool Tokenizer::exists_at(const std::string& path) {
          (fs::is_regular_file(dir / "vocab.json", ec) && fs::is_regular_file(dir / "merges.txt", ec));
 }
 
-Tokenizer Tokenizer::load(const std::string& path) { return from_spec(load_hf_tokenizer(path)); }
+Tokenizer Tokenizer::load(const std::string& path) {
+  if (is_gguf_path(path)) return from_spec(load_gguf_tokenizer(path));
+  return from_spec(load_hf_tokenizer(path));
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Encoding

@@ -26,7 +26,8 @@ namespace a3b {
 
 class Tokenizer {
  public:
-  // A tokenizer.json file, or a model folder holding tokenizer.json or vocab.json + merges.txt.
+  // A tokenizer.json file, a .gguf model (tokenizer.ggml.* metadata), or a model folder holding
+  // tokenizer.json or vocab.json + merges.txt.
   // tokenizer_config.json (next to the file / in the folder) adds its added_tokens_decoder entries, the
   // bos/eos/pad tokens and chat_template; chat_template.jinja, when present, wins over the latter.
   // Throws Error naming the file and field on anything it cannot use.

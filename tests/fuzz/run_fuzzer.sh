@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ctest: builds one libFuzzer target with clang (ASan + UBSan) from the sources it needs and runs it
 # for a bounded time over a seed corpus. Any crash, sanitizer report or property violation fails.
-# Usage: run_fuzzer.sh NAME SECONDS BUILD_DIR SEED_DIR SOURCE... [-- LIBS...]
+# Usage: run_fuzzer.sh NAME SECONDS BUILD_DIR SEEDS SOURCE... [-- LIBS...]
+# SEEDS: a folder of seed inputs, or a Python script that writes them into the folder it is given.
 set -euo pipefail
 NAME=$1 SECONDS_=$2 BUILD_DIR=$3 SEEDS=$4
 shift 4
@@ -22,7 +23,11 @@ if [ ! -x "$out/$NAME" ] || [ -n "$(find "$here/$NAME.cpp" "${sources[@]}" -newe
   "$CXX" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -I"$src_root/src" "$here/$NAME.cpp" "${sources[@]}" "${libs[@]}" -o "$out/$NAME"
 fi
-cp -n "$SEEDS"/* "$out/corpus/" 2>/dev/null || true
+if [[ "$SEEDS" == *.py ]]; then
+  python3 "$SEEDS" "$out/corpus"
+else
+  cp -n "$SEEDS"/* "$out/corpus/" 2>/dev/null || true
+fi
 cd "$out"
-ASAN_OPTIONS=detect_leaks=1 "./$NAME" -max_total_time="$SECONDS_" -timeout=10 -rss_limit_mb=2048 \
+ASAN_OPTIONS=detect_leaks=1 "./$NAME" -max_total_time="$SECONDS_" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
   -print_final_stats=1 corpus 2>&1 | tail -25
