@@ -28,6 +28,9 @@ struct Shipped {
 
 int32_t argmax(const float* x, int64_t n) { return int32_t(std::max_element(x, x + n) - x); }
 
+// All 128 greedy tokens of every prompt, EOS included and decoding past it (as the goldens were
+// made). Past EOS the text is off-distribution and the reference's top-2 gaps shrink to ~0.01, still
+// far above the ~1e-5 by which a3b's logits differ from transformers', so the paths must agree.
 TEST(DefaultModel, GreedyPathsMatchTransformers) {
   Shipped s;
   ASSERT_GE(s.goldens["prompts"].size(), 10u);
@@ -35,7 +38,7 @@ TEST(DefaultModel, GreedyPathsMatchTransformers) {
     const std::string name = p["name"];
     auto prompt = p["prompt_ids"].get<std::vector<int32_t>>();
     auto ref = p["greedy_ids"].get<std::vector<int32_t>>();
-    const size_t stop = p["stop_at"].get<size_t>();  // up to and including the first EOS
+    ASSERT_EQ(ref.size(), 128u) << name;
     auto seq = s.model.new_sequence();
     auto logits = s.run(*seq, prompt, false);
     if (p.contains("first_step_logits")) {
@@ -46,10 +49,10 @@ TEST(DefaultModel, GreedyPathsMatchTransformers) {
     std::vector<int32_t> got;
     for (;;) {
       got.push_back(argmax(logits.data(), s.V()));
-      if (got.size() == stop) break;
+      if (got.size() == ref.size()) break;
       logits = s.run(*seq, std::span(&got.back(), 1), false);
     }
-    EXPECT_EQ(got, std::vector<int32_t>(ref.begin(), ref.begin() + long(stop))) << name;
+    EXPECT_EQ(got, ref) << name << " (first EOS at " << p["stop_at"].get<int>() << ")";
   }
 }
 
