@@ -6,7 +6,6 @@
 namespace a3b {
 namespace {
 
-using nlohmann::json;
 using Ids = std::vector<int32_t>;
 
 std::string ids_line(const Ids& ids) {
@@ -69,8 +68,8 @@ class GenerateWithTokenizer : public ::testing::Test {
   void SetUp() override {
     namespace fs = std::filesystem;
     for (auto& e : fs::directory_iterator(test::fixture("tiny-fused"))) fs::create_symlink(e.path(), fs::path(dir.path()) / e.path().filename());
-    json added = json::array({test::added_token(1022, "<|endoftext|>", true), test::added_token(1023, "<|im_end|>", true)});
-    json j = test::tiny_tokenizer_json({{"h", "e"}, {"l", "l"}, {"he", "ll"}, {" ", "w"}}, added);
+    nlohmann::json added = nlohmann::json::array({test::added_token(1022, "<|endoftext|>", true), test::added_token(1023, "<|im_end|>", true)});
+    nlohmann::json j = test::tiny_tokenizer_json({{"h", "e"}, {"l", "l"}, {"he", "ll"}, {" ", "w"}}, added);
     test::write_file(dir / "tokenizer.json", j.dump());
   }
   test::TempDir dir;

@@ -26,7 +26,6 @@ struct Runner {
   }
 };
 
-int32_t argmax(const float* x, int64_t n) { return int32_t(std::max_element(x, x + n) - x); }
 
 class FixtureForward : public ::testing::TestWithParam<std::string> {};
 
@@ -41,12 +40,12 @@ TEST_P(FixtureForward, MatchesTransformersGolden) {
   EXPECT_LE(prefill_err, 1e-3) << "prefill logits";
 
   // Greedy decoding: every step's logits and token against the reference.
-  std::vector<int32_t> greedy = {argmax(&prefill[(g.prompt.size() - 1) * size_t(g.vocab)], g.vocab)};
+  std::vector<int32_t> greedy = {test::argmax(&prefill[(g.prompt.size() - 1) * size_t(g.vocab)], g.vocab)};
   double decode_err = 0;
   for (size_t step = 0; step + 1 < g.greedy.size(); ++step) {
     auto logits = r.all(*seq, std::span(&greedy.back(), 1));
     decode_err = std::max(decode_err, test::max_rel_diff(logits.data(), &g.decode[step * size_t(g.vocab)], size_t(g.vocab)));
-    greedy.push_back(argmax(logits.data(), g.vocab));
+    greedy.push_back(test::argmax(logits.data(), g.vocab));
   }
   EXPECT_LE(decode_err, 1e-3) << "decode logits";
   EXPECT_EQ(greedy, g.greedy);

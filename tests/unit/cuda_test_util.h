@@ -23,7 +23,6 @@ namespace a3b::test {
 // path rounds activations entering matrix products to bf16 (relative 2^-9 each), over 8 layers.
 constexpr double kGpuTol = 2e-2;
 
-inline int32_t argmax(const float* x, int64_t n) { return int32_t(std::max_element(x, x + n) - x); }
 
 // Gap between the largest logit and the logit of `tok` in the reference row.
 inline double gap_to(const float* ref, int64_t n, int32_t tok) { return double(ref[argmax(ref, n)] - ref[tok]); }

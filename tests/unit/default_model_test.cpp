@@ -26,7 +26,6 @@ struct Shipped {
   }
 };
 
-int32_t argmax(const float* x, int64_t n) { return int32_t(std::max_element(x, x + n) - x); }
 
 // All 128 greedy tokens of every prompt, EOS included and decoding past it (as the goldens were
 // made). Past EOS the text is off-distribution and the reference's top-2 gaps shrink to ~0.01, still
@@ -48,7 +47,7 @@ TEST(DefaultModel, GreedyPathsMatchTransformers) {
     }
     std::vector<int32_t> got;
     for (;;) {
-      got.push_back(argmax(logits.data(), s.V()));
+      got.push_back(test::argmax(logits.data(), s.V()));
       if (got.size() == ref.size()) break;
       logits = s.run(*seq, std::span(&got.back(), 1), false);
     }

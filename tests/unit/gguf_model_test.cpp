@@ -52,14 +52,6 @@ std::vector<float> prefill_logits(const std::string& model_path, std::span<const
   return out;
 }
 
-double relative_rms(const std::vector<float>& a, const std::vector<float>& ref) {
-  double e = 0, r = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    e += (double(a[i]) - ref[i]) * (double(a[i]) - ref[i]);
-    r += double(ref[i]) * ref[i];
-  }
-  return std::sqrt(e / r);
-}
 
 // Copies a GGUF file, letting the caller change metadata and drop or rename tensors.
 void rewrite_gguf(const std::string& src, const std::string& dst, const std::function<void(GgufWriter&)>& edit_kv,
@@ -120,7 +112,7 @@ TEST(GgufModel, QuantizedDefaultModelWithinTolerance) {
   struct Want { const char* type; double max_rms; };
   for (Want w : {Want{"BF16", 1e-5}, Want{"Q8_0", 0.02}, Want{"Q4_K_M", 0.15}}) {
     const auto got = prefill_logits(make_gguf(dir, tmp / (std::string(w.type) + ".gguf"), w.type), prompt);
-    const double rms = relative_rms(got, ref);
+    const double rms = test::relative_rms(got, ref);
     int same_argmax = 0;
     const size_t V = ref.size() / prompt.size();
     for (size_t t = 0; t < prompt.size(); ++t)
@@ -131,7 +123,7 @@ TEST(GgufModel, QuantizedDefaultModelWithinTolerance) {
     // Token by token (decode path) over the first 24 positions.
     const auto steps = stepwise_logits(tmp / (std::string(w.type) + ".gguf"), std::span(prompt).first(24));
     const std::vector<float> ref24(ref.begin(), ref.begin() + std::ptrdiff_t(steps.size()));
-    const double step_rms = relative_rms(steps, ref24);
+    const double step_rms = test::relative_rms(steps, ref24);
     std::printf("models/default %-6s: decode-path logits relative RMS %.4f\n", w.type, step_rms);
     EXPECT_LE(step_rms, w.max_rms) << w.type << " decode path";
   }
@@ -158,7 +150,7 @@ TEST(GgufModel, RequantizeQuantizedGguf) {
   const Tokenizer tok = Tokenizer::load(q4);
   std::vector<int32_t> prompt = tok.encode(test::read_file(dir + "/heldout.txt").substr(0, 2000));
   prompt.resize(48);
-  const double rms = relative_rms(prefill_logits(q4, prompt), prefill_logits(dir, prompt));
+  const double rms = test::relative_rms(prefill_logits(q4, prompt), prefill_logits(dir, prompt));
   std::printf("models/default Q8_0 -> Q4_K_M: logits relative RMS %.4f\n", rms);
   EXPECT_LE(rms, 0.15);
 }

@@ -60,14 +60,6 @@ TEST(Quant, Q8_0AndQ4_0QuantizersMatchGgufPy) {
   }
 }
 
-double relative_rms(const std::vector<float>& a, const std::vector<float>& b) {
-  double err = 0, ref = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    err += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    ref += double(b[i]) * b[i];
-  }
-  return std::sqrt(err / ref);
-}
 
 // Round trip error of the quantizers on Gaussian data, against what each bit width should give.
 TEST(Quant, QuantizersRoundTripWithinExpectedError) {
@@ -83,7 +75,7 @@ TEST(Quant, QuantizersRoundTripWithinExpectedError) {
     quantize(w.t, x.data(), bytes.data(), int64_t(x.size()));
     std::vector<float> y(x.size());
     to_f32(w.t, bytes.data(), y.data(), y.size());
-    const double e = relative_rms(y, x);
+    const double e = test::relative_rms(y, x);
     EXPECT_LT(e, w.max_rel_rms) << dtype_name(w.t);
     EXPECT_GT(e, 0.0) << dtype_name(w.t);
   }

@@ -1,5 +1,8 @@
 // Shared helpers for the unit tests: fixture paths, temporary folders, golden data.
 #pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +12,8 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "tokenizer/utf8.h"
 
 namespace a3b::test {
 
@@ -64,6 +69,25 @@ struct Golden {
 };
 
 Golden load_golden(const std::string& fixture_dir);
+
+// sqrt(Σ (a - ref)²) / sqrt(Σ ref²)
+inline double relative_rms(const std::vector<float>& a, const std::vector<float>& ref) {
+  double err = 0, norm = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    err += (double(a[i]) - ref[i]) * (double(a[i]) - ref[i]);
+    norm += double(ref[i]) * ref[i];
+  }
+  return std::sqrt(err / norm);
+}
+
+// s with invalid UTF-8 replaced by U+FFFD, as a Python str would decode it.
+inline std::string lossy_utf8(std::string_view s) {
+  std::string out;
+  utf8_append_lossy(out, s);
+  return out;
+}
+
+inline int32_t argmax(const float* x, int64_t n) { return int32_t(std::max_element(x, x + n) - x); }
 
 // max |a - b| over max |b|
 double max_rel_diff(const float* a, const float* b, size_t n);

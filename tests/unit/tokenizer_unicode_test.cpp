@@ -10,11 +10,6 @@
 namespace a3b {
 namespace {
 
-std::string lossy(std::string_view s) {
-  std::string out;
-  utf8_append_lossy(out, s);
-  return out;
-}
 
 std::string fffd(int n) {
   std::string s;
@@ -24,16 +19,16 @@ std::string fffd(int n) {
 
 TEST(Utf8, MaximalSubpartsLikePython) {
   // Expected counts are Python's bytes.decode("utf-8", "replace").
-  EXPECT_EQ(lossy("\xe2\x82"), fffd(1));
-  EXPECT_EQ(lossy("\xed\xa0\x80"), fffd(3));
-  EXPECT_EQ(lossy("\xf0\x80\x80"), fffd(3));
-  EXPECT_EQ(lossy("\xc0\xaf"), fffd(2));
-  EXPECT_EQ(lossy("\xf4\x90\x80\x80"), fffd(4));
-  EXPECT_EQ(lossy("\xf0\x9f\x98"), fffd(1));
-  EXPECT_EQ(lossy("a\xe2\x82\xac\x80" "b"), "a\u20ac" + fffd(1) + "b");
-  EXPECT_EQ(lossy("\xe0\x80\x80"), fffd(3));
-  EXPECT_EQ(lossy("\xf0\x90\x80"), fffd(1));
-  EXPECT_EQ(lossy(std::string("a\0b", 3)), std::string("a\0b", 3));
+  EXPECT_EQ(test::lossy_utf8("\xe2\x82"), fffd(1));
+  EXPECT_EQ(test::lossy_utf8("\xed\xa0\x80"), fffd(3));
+  EXPECT_EQ(test::lossy_utf8("\xf0\x80\x80"), fffd(3));
+  EXPECT_EQ(test::lossy_utf8("\xc0\xaf"), fffd(2));
+  EXPECT_EQ(test::lossy_utf8("\xf4\x90\x80\x80"), fffd(4));
+  EXPECT_EQ(test::lossy_utf8("\xf0\x9f\x98"), fffd(1));
+  EXPECT_EQ(test::lossy_utf8("a\xe2\x82\xac\x80" "b"), "a\u20ac" + fffd(1) + "b");
+  EXPECT_EQ(test::lossy_utf8("\xe0\x80\x80"), fffd(3));
+  EXPECT_EQ(test::lossy_utf8("\xf0\x90\x80"), fffd(1));
+  EXPECT_EQ(test::lossy_utf8(std::string("a\0b", 3)), std::string("a\0b", 3));
   EXPECT_TRUE(utf8_valid("h\u00e9llo \U0001F600 \u20ac"));
   EXPECT_FALSE(utf8_valid("abcdefgh\xff"));
 }
