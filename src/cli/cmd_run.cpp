@@ -106,7 +106,7 @@ void run_chat(RunArgs& a) {
         continue;
       }
       history.push_back({{"role", "tool"}, {"content", line.size() > 6 ? line.substr(6) : ""}});
-    } else if (!line.empty() && line[0] == '/') {
+    } else if (line[0] == '/' && line.find(' ') == std::string::npos) {  // "/etc/hosts: what is it?" is text
       std::printf("(unknown command %s)\n", line.c_str());
       continue;
     } else {
