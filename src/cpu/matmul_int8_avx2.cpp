@@ -50,8 +50,7 @@ float dot_k4(const uint8_t* w, const QuantizedActivations& x, int64_t t, int64_t
   const int8_t* xq = x.q.data() + t * K;
   const float* xd = x.scale.data() + t * (K / 32);
   const int32_t* xs = x.sum16.data() + t * (K / 16);
-  __m256 acc = _mm256_setzero_ps();
-  float mins = 0;
+  __m256 acc = _mm256_setzero_ps(), minv = _mm256_setzero_ps();
   const __m256i nib = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
   constexpr int kBlockBytes = kQ5 ? 176 : 144;
   for (int64_t sb = 0; sb < K / 256; ++sb, w += kBlockBytes) {
@@ -68,6 +67,17 @@ float dot_k4(const uint8_t* w, const QuantizedActivations& x, int64_t t, int64_t
         m[j] = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
       }
     }
+    // Per 32-element group g of this block: the factor of its integer dot (d·sc·x_scale) and its
+    // share of the min term (dmin·m·x_scale·Σx), eight groups at a time.
+    const __m256 xdv = _mm256_loadu_ps(xd + sb * 8);
+    const __m256 scv = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc))));
+    const __m256 mv = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m))));
+    alignas(32) float factor[8];
+    _mm256_store_ps(factor, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(d), scv), xdv));
+    // Σx per group from the 16-element sums: hadd pairs within 128-bit lanes, then restore group order.
+    const __m256i pairs = _mm256_hadd_epi32(load256(xs + 16 * sb), load256(xs + 16 * sb + 8));
+    const __m256 xsum = _mm256_cvtepi32_ps(_mm256_permute4x64_epi64(pairs, _MM_SHUFFLE(3, 1, 2, 0)));
+    minv = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(dmin), mv), xdv), xsum, minv);
     const __m256i qh = kQ5 ? load256(w + 16) : _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
       const __m256i bytes = load256(qs + 32 * c);
@@ -76,16 +86,14 @@ float dot_k4(const uint8_t* w, const QuantizedActivations& x, int64_t t, int64_t
         lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
         hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
       }
-      const int g = int(sb * 8 + 2 * c);  // activation group of the low nibbles
+      const int64_t g = sb * 8 + 2 * c;  // activation group of the low nibbles
       const __m256i plo = dot_u8_i8(lo, load256(xq + 32 * g));
       const __m256i phi = dot_u8_i8(hi, load256(xq + 32 * (g + 1)));
-      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), _mm256_set1_ps(d * sc[2 * c] * xd[g]), acc);
-      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), _mm256_set1_ps(d * sc[2 * c + 1] * xd[g + 1]), acc);
-      mins += dmin * m[2 * c] * xd[g] * float(xs[2 * g] + xs[2 * g + 1]);
-      mins += dmin * m[2 * c + 1] * xd[g + 1] * float(xs[2 * g + 2] + xs[2 * g + 3]);
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), _mm256_broadcast_ss(&factor[2 * c]), acc);
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), _mm256_broadcast_ss(&factor[2 * c + 1]), acc);
     }
   }
-  return hsum(acc) - mins;
+  return hsum(acc) - hsum(minv);
 }
 
 float dot_q6_k(const uint8_t* w, const QuantizedActivations& x, int64_t t, int64_t K) {
@@ -93,11 +101,23 @@ float dot_q6_k(const uint8_t* w, const QuantizedActivations& x, int64_t t, int64
   const float* xd = x.scale.data() + t * (K / 32);
   const int32_t* xs = x.sum16.data() + t * (K / 16);
   __m256 acc = _mm256_setzero_ps();
-  float offset = 0;  // the -32 of every weight: 32 · Σ_sub-block scale · Σx
+  __m256 offset = _mm256_setzero_ps();  // the -32 of every weight: Σ_half factor · Σx (times 32 at the end)
   const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
+  // Lane patterns: each 16-element half's activation scale (two halves per group), and for group k of
+  // a 128-element half-block the factors of its two halves spread over the 4 + 4 lanes of a dot.
+  const __m256i lo_groups = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), hi_groups = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
+  const __m256i spread[4] = {_mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1), _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3),
+                             _mm256_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5), _mm256_setr_epi32(6, 6, 6, 6, 7, 7, 7, 7)};
   for (int64_t sb = 0; sb < K / 256; ++sb, w += 210) {
-    const float d = half_at(w + 208);
-    const int8_t* sc = reinterpret_cast<const int8_t*>(w + 192);
+    const __m256 d = _mm256_set1_ps(half_at(w + 208));
+    const uint8_t* sc = w + 192;  // 16 int8 scales, one per 16-element half
+    const __m256 xdv = _mm256_loadu_ps(xd + sb * 8);
+    __m256 factor[2];  // d · scale · x_scale for halves 0..7 and 8..15
+    for (int n = 0; n < 2; ++n) {
+      const __m256 scv = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * n))));
+      factor[n] = _mm256_mul_ps(_mm256_mul_ps(d, scv), _mm256_permutevar8x32_ps(xdv, n ? hi_groups : lo_groups));
+      offset = _mm256_fmadd_ps(factor[n], _mm256_cvtepi32_ps(load256(xs + 16 * sb + 8 * n)), offset);
+    }
     for (int n = 0; n < 2; ++n) {
       const __m256i a = load256(w + 64 * n), b = load256(w + 64 * n + 32), h = load256(w + 128 + 32 * n);
       __m256i q[4];
@@ -108,16 +128,13 @@ float dot_q6_k(const uint8_t* w, const QuantizedActivations& x, int64_t t, int64
       q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b, 4), m4),
                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m3), 4));
       for (int k = 0; k < 4; ++k) {
-        const int g = int(sb * 8 + 4 * n + k);           // 32-element activation group
-        const int is = 8 * n + 2 * k;                    // scales of its two 16-element halves
-        const float s0 = d * sc[is] * xd[g], s1 = d * sc[is + 1] * xd[g];
+        const int64_t g = sb * 8 + 4 * n + k;  // 32-element activation group
         const __m256i p = dot_u8_i8(q[k], load256(xq + 32 * g));
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_setr_ps(s0, s0, s0, s0, s1, s1, s1, s1), acc);
-        offset += 32.0f * (s0 * float(xs[2 * g]) + s1 * float(xs[2 * g + 1]));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_permutevar8x32_ps(factor[n], spread[k]), acc);
       }
     }
   }
-  return hsum(acc) - offset;
+  return hsum(acc) - 32.0f * hsum(offset);
 }
 
 }  // namespace
