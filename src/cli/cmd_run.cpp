@@ -50,6 +50,7 @@ json load_tools(const std::string& option, const std::string& model_path) {
   std::ifstream in(path);
   if (!in) fail("cannot read tools file '", path, "'");
   json tools = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (tools.is_discarded()) fail(path, ": not valid JSON");
   if (!tools.is_array()) fail(path, ": expected a JSON array of OpenAI tools ({\"type\": \"function\", ...})");
   for (const json& t : tools)
     if (!t.is_object() || !t.contains("function") || !t["function"].is_object() || !t["function"].contains("name"))
