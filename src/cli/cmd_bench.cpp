@@ -20,7 +20,7 @@ namespace a3b {
 namespace {
 
 struct BenchArgs {
-  std::string model, synthetic, backend, batches = "1";
+  std::string model, synthetic, backend, batches = "1", weights = "bf16";
   int prompt_len = 512, ctx = 1024, steps = 32, layers = 0, churn = 0, threads = 0;
   bool profile = false, no_graphs = false, no_pdl = false;
   uint64_t seed = 1;
@@ -131,8 +131,8 @@ void run_bench(const BenchArgs& a) {
     o.graphs = !a.no_graphs;
     o.pdl = !a.no_pdl;
     auto t0 = std::chrono::steady_clock::now();
-    model = std::make_unique<CudaModel>(c, a.seed, o);
-    what = cat("synthetic ", a.synthetic, " (", c.n_layers, " layers, random bf16 weights generated in ",
+    model = std::make_unique<CudaModel>(c, a.seed, o, a.weights);
+    what = cat("synthetic ", a.synthetic, " (", c.n_layers, " layers, random ", a.weights, " weights generated in ",
                int(seconds_since(t0) * 1000), " ms)");
 #else
     fail("--synthetic: this a3b was built without CUDA");
@@ -146,11 +146,13 @@ void run_bench(const BenchArgs& a) {
     what = path;
   }
   const ModelConfig& c = model->config();
-  const Traffic tr = traffic(c);
+  Traffic tr = traffic(c);
   double bandwidth = 0, matmul = 0;
 #ifdef A3B_HAVE_CUDA
   auto* cm = dynamic_cast<CudaModel*>(model.get());
-  if (cm) {
+  if (cm) {  // the weights as stored on the GPU (quantized ones are smaller than the bf16 estimate)
+    tr.dense = cm->dense_bytes();
+    tr.per_expert = cm->expert_bytes();
     bandwidth = cuda_copy_bandwidth(0, size_t(2) << 30);
     matmul = cuda_matmul_flops(0, 8192);
     std::printf("device: %s; copy bandwidth %.2f TB/s (device-to-device, read + write); bf16 matmul %.0f TFLOP/s "
@@ -307,6 +309,9 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("-m,--model", args->model, "Model folder (default: the model the repository ships)");
   cmd->add_option("--synthetic", args->synthetic, "Random weights of a known shape, generated on the GPU: qwen3.6-35b-a3b");
   cmd->add_option("--layers", args->layers, "With --synthetic: only the first N layers");
+  cmd->add_option("--weights", args->weights, "With --synthetic: bf16, or ud-q4_k_m (the quant types of Unsloth's UD-Q4_K_M)")
+      ->check(CLI::IsMember({"bf16", "ud-q4_k_m"}))
+      ->capture_default_str();
   cmd->add_option("--backend", args->backend, "cpu or cuda (default: cuda when a GPU is present)")
       ->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->add_option("--batch", args->batches, "Decode batch sizes, comma-separated, e.g. 1,8,64")->capture_default_str();

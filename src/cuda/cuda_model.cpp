@@ -200,6 +200,14 @@ void Engine::ensure_workspace(int tokens) {
   const size_t logit_rows = size_t(std::min(cap, kMaxLogitRows));
   ws.logits = static_cast<float*>(dev(logit_rows * d.V * 4, "logits"));
   A3B_CUDA(cudaMallocHost(&ws.logits_host, logit_rows * d.V * 4));
+  if (w->quantized) {  // dequantized weights for the tensor-core products: an expert stack, or dense row chunks
+    int64_t n = int64_t(32) << 20;
+    for (const GpuLayer& L : w->layers)
+      for (const GpuMatrix* m : {&L.gate_up, &L.down, &L.sh_gate_up, &L.sh_down})
+        if (m->quantized()) n = std::max(n, m->rows * m->cols);
+    ws.deq = static_cast<bf16*>(dev(size_t(n) * 2, "dequantized weights"));
+    ws.deq_elems = n;
+  }
   ws.meta_bytes = T * 8 * sizeof(int) + 64 + T * sizeof(SeqDesc) + 64;
   ws.meta_dev = dev(ws.meta_bytes, "step metadata");
   A3B_CUDA(cudaMallocHost(&ws.meta_host, ws.meta_bytes));
@@ -403,10 +411,12 @@ CudaModel::CudaModel(const ModelWeights& weights, CudaOptions options) : e_(std:
   e_->w = std::make_unique<cuda::GpuWeights>(weights);
 }
 
-CudaModel::CudaModel(const ModelConfig& config, uint64_t seed, CudaOptions options)
+CudaModel::CudaModel(const ModelConfig& config, uint64_t seed, CudaOptions options, const std::string& mix)
     : e_(std::make_shared<cuda::Engine>(options)) {
   validate_config(config, "synthetic model");
-  e_->w = std::make_unique<cuda::GpuWeights>(config, seed);
+  if (mix != "bf16" && mix != "ud-q4_k_m") fail("unknown synthetic weight mix '", mix, "' (bf16 or ud-q4_k_m)");
+  e_->w = std::make_unique<cuda::GpuWeights>(config, seed,
+                                             mix == "bf16" ? cuda::SyntheticMix::BF16 : cuda::SyntheticMix::UD_Q4_K_M);
 }
 
 CudaModel::~CudaModel() = default;
@@ -426,6 +436,29 @@ std::map<std::string, double> CudaModel::profile_ms() const { return e_->prof.to
 std::map<std::string, long> CudaModel::profile_counts() const { return e_->prof.counts(); }
 void CudaModel::reset_profile() { e_->prof.reset(); }
 size_t CudaModel::weight_bytes() const { return e_->w->bytes; }
+
+namespace {
+double matrix_bytes(const cuda::GpuMatrix& m) { return double(m.rows) * double(m.row_bytes); }
+}  // namespace
+
+double CudaModel::dense_bytes() const {
+  const cuda::GpuWeights& w = *e_->w;
+  double b = matrix_bytes(w.lm_head);
+  for (const cuda::GpuLayer& L : w.layers) {
+    for (const cuda::GpuMatrix& m : L.in_proj) b += matrix_bytes(m);
+    for (const cuda::GpuMatrix& m : L.qkv) b += matrix_bytes(m);
+    b += matrix_bytes(L.out_proj) + matrix_bytes(L.o_proj) + matrix_bytes(L.router) + matrix_bytes(L.sh_gate_up) +
+         matrix_bytes(L.sh_down);
+  }
+  return b;
+}
+
+double CudaModel::expert_bytes() const {
+  const cuda::GpuWeights& w = *e_->w;
+  double b = 0;
+  for (const cuda::GpuLayer& L : w.layers) b += matrix_bytes(L.gate_up) + matrix_bytes(L.down);
+  return b / double(w.layers.size()) / double(w.dims.E);
+}
 std::string CudaModel::device_name() const { return e_->prop.name; }
 
 int cuda_device_count() {

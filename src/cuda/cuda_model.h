@@ -33,8 +33,9 @@ class CudaModel : public Model {
  public:
   // Uploads a loaded checkpoint (converting to bf16 where stored otherwise).
   explicit CudaModel(const ModelWeights& weights, CudaOptions options = {});
-  // A model of the config's shape with random weights generated on the GPU (benchmarks).
-  CudaModel(const ModelConfig& config, uint64_t seed, CudaOptions options = {});
+  // A model of the config's shape with random weights generated on the GPU (benchmarks); mix
+  // "bf16", or "ud-q4_k_m" for the quant types of Unsloth's UD-Q4_K_M file.
+  CudaModel(const ModelConfig& config, uint64_t seed, CudaOptions options = {}, const std::string& mix = "bf16");
   ~CudaModel() override;
 
   const ModelConfig& config() const override;
@@ -52,6 +53,10 @@ class CudaModel : public Model {
   void reset_profile();
 
   size_t weight_bytes() const;
+  // Bytes a decode step reads of the matrices every token uses (projections, routers, shared
+  // experts, lm_head; not the embedding), and of one routed expert on average over the layers.
+  double dense_bytes() const;
+  double expert_bytes() const;
   std::string device_name() const;
 
  private:

@@ -29,7 +29,7 @@ __global__ __launch_bounds__(256) void gdn_step_kernel(GdnArgs a) {
   const Dims d = a.d;
   const int h = blockIdx.x, cb = blockIdx.y, tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const SeqDesc sd = a.m.seqs[kFused ? int(blockIdx.z) : a.m.rec_seq[blockIdx.z]];
-  const int ratio = d.nv / d.nk, hk = h / ratio, dk = d.dk, dv = d.dv;
+  const int hk = d.v_tiled ? h % d.nk : h / (d.nv / d.nk), dk = d.dk, dv = d.dv;
   const int j = cb * kCols + lane;
   const bool jok = j < dv;
   float* S = sd.gdn + (size_t(a.slot) * d.nv + h) * dk * dv;
@@ -58,7 +58,7 @@ __global__ __launch_bounds__(256) void gdn_step_kernel(GdnArgs a) {
         const int i = is_k ? idx - dk : idx;
         ch = (is_k ? d.key_dim : 0) + hk * dk + i;
         dst = (is_k ? ks : qs) + i;
-        owner = h % ratio == 0 && cb == 0;
+        owner = (d.v_tiled ? h < d.nk : h % (d.nv / d.nk) == 0) && cb == 0;
       } else {
         const int c = idx - 2 * dk;
         if (cb * kCols + c >= dv) {
@@ -193,7 +193,7 @@ __global__ __launch_bounds__(256) void gdn_chunk_kernel(GdnArgs a) {
   const Dims d = a.d;
   const int h = blockIdx.x, cb = blockIdx.y, tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const SeqDesc sd = a.m.seqs[a.m.chunk_seq[blockIdx.z]];
-  const int ratio = d.nv / d.nk, hk = h / ratio, dk = d.dk, dv = d.dv, j = cb * kCols + lane;
+  const int hk = d.v_tiled ? h % d.nk : h / (d.nv / d.nk), dk = d.dk, dv = d.dv;
   const GdnOffsets off = offsets(d);
   const float A = a.A[h], dt_bias = a.dt_bias[h], q_scale = 1.0f / sqrtf(float(dk));
   float* S = sd.gdn + (size_t(a.slot) * d.nv + h) * dk * dv;

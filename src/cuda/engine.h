@@ -54,6 +54,8 @@ struct Workspace {
   bf16* sh_act_b = nullptr;   // [T][Is]
   float* y_exp = nullptr;     // [T k][H]
   float* y_sh = nullptr;      // [T][H]
+  bf16* deq = nullptr;        // quantized models: weights dequantized for a tensor-core product
+  int64_t deq_elems = 0;
   float* logits = nullptr;    // [kMaxLogitRows][V]
   float* logits_host = nullptr;  // pinned, same shape
   void* meta_dev = nullptr;
@@ -111,9 +113,9 @@ struct Engine {
 
   // cuda/forward.cpp: the kernels of one step.
   void enqueue_layers(const Plan& p, const Ctx& c);
-  void dense(const Plan& p, const Ctx& c, const bf16* x, int ldx, const bf16* w, int N, int K, float* y, int ldy,
+  void dense(const Plan& p, const Ctx& c, const bf16* x, int ldx, int T, const GpuMatrix& w, float* y, int ldy,
              bool accumulate, const char* name);
-  void project_normed(const Plan& p, const Ctx& c, const bf16* W, int rows, const float* norm_w, float* y, int ldy,
+  void project_normed(const Plan& p, const Ctx& c, const GpuParts& W, const float* norm_w, float* y, int ldy,
                       float* x_out, const char* name);
   void enqueue_lm_head(const Plan& p, const Ctx& c, int r0, int n);
   void deltanet_layer(const Plan& p, const Ctx& c, const GpuLayer& L);

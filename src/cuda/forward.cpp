@@ -1,18 +1,37 @@
 // The kernels of one step, layer by layer (architecture.md §5): few tokens go through the GEMV
 // kernels with float32 activations, many through cuBLAS and the grouped expert GEMMs.
+#include <algorithm>
+
 #include "core/error.h"
 #include "cuda/engine.h"
 
 namespace a3b::cuda {
 
-// y[T, N] (+)= x · wᵀ for the step's T rows: cuBLAS, or our GEMM as one group (opt.cublas = false).
-void Engine::dense(const Plan& p, const Ctx& c, const bf16* x, int ldx, const bf16* w, int N, int K, float* y, int ldy,
+// y[T, N] (+)= x · wᵀ for T rows: cuBLAS, or our GEMM as one group (opt.cublas = false).
+// Quantized weights are dequantized into the scratch first, as many rows at a time as it holds.
+void Engine::dense(const Plan& p, const Ctx& c, const bf16* x, int ldx, int T, const GpuMatrix& W, float* y, int ldy,
                    bool accumulate, const char* name) {
-  if (opt.cublas) return gemm_dense(c, x, ldx, p.T, w, N, K, y, ldy, accumulate, name);
+  const int K = W.cols;
+  if (W.quantized()) {
+    const int64_t chunk = std::max<int64_t>(1, ws.deq_elems / K);
+    for (int64_t n0 = 0; n0 < W.rows; n0 += chunk) {
+      const int64_t n = std::min(chunk, W.rows - n0);
+      dequant_rows(c, W, n0, n, ws.deq, "dequant");
+      GpuMatrix part;
+      part.data = reinterpret_cast<const uint8_t*>(ws.deq);
+      part.rows = n;
+      part.cols = K;
+      part.row_bytes = size_t(K) * 2;
+      dense(p, c, x, ldx, T, part, y + n0, ldy, accumulate, name);
+    }
+    return;
+  }
+  const int N = int(W.rows);
+  if (opt.cublas || T != p.T) return gemm_dense(c, x, ldx, T, W.bf(), N, K, y, ldy, accumulate, name);
   GroupGemmArgs g;
   g.a = x;
   g.lda = ldx;
-  g.w = w;
+  g.w = W.bf();
   g.N = N;
   g.K = K;
   g.groups = 1;
@@ -26,12 +45,11 @@ void Engine::dense(const Plan& p, const Ctx& c, const bf16* x, int ldx, const bf
 }
 
 void Engine::enqueue_layers(const Plan& p, const Ctx& c) {
-  const Dims& d = w->dims;
   {
     ProfileScope scope(c, "embed");
     A3B_CUDA(cudaMemcpyAsync(ws.meta_dev, ws.meta_host, p.meta_bytes, cudaMemcpyHostToDevice, c.stream));
   }
-  embed(c, w->embed, d.H, p.m.tok_id, p.T, ws.h);
+  embed(c, w->embed, p.m.tok_id, p.T, ws.h);
   for (const GpuLayer& L : w->layers) {
     if (L.kind == LayerKind::DeltaNet) deltanet_layer(p, c, L);
     else attention_layer(p, c, L);
@@ -39,35 +57,37 @@ void Engine::enqueue_layers(const Plan& p, const Ctx& c) {
   }
 }
 
-// y = W · norm(h) for the step's rows, through the GEMV (few tokens) or norm + a GEMM.
-void Engine::project_normed(const Plan& p, const Ctx& c, const bf16* W, int rows, const float* norm_w, float* y, int ldy,
+// y = W · norm(h) for the step's rows, through the GEMV (few tokens) or norm + a GEMM, part by part.
+void Engine::project_normed(const Plan& p, const Ctx& c, const GpuParts& W, const float* norm_w, float* y, int ldy,
                             float* x_out, const char* name) {
   const Dims& d = w->dims;
-  if (p.small) {
-    GemvArgs a;
-    a.w = W;
-    a.rows = rows;
-    a.cols = d.H;
-    a.ntok = p.T;
-    a.input = GemvInput::Norm;
-    a.x = ws.h;
-    a.ldx = d.H;
-    a.norm_w = norm_w;
-    a.eps = d.eps;
-    a.x_out = x_out;
-    a.y = y;
-    a.ldy = ldy;
-    gemv(c, a, name);
-  } else {
-    rms_norm_rows(c, ws.h, d.H, nullptr, p.T, norm_w, d.eps, x_out, ws.xb);
-    dense(p, c, ws.xb, d.H, W, rows, d.H, y, ldy, false, name);
+  if (!p.small) rms_norm_rows(c, ws.h, d.H, nullptr, p.T, norm_w, d.eps, x_out, ws.xb);
+  int64_t row0 = 0;
+  for (const GpuMatrix& part : W) {
+    if (p.small) {
+      GemvArgs a;
+      a.w = part;
+      a.ntok = p.T;
+      a.input = GemvInput::Norm;
+      a.x = ws.h;
+      a.ldx = d.H;
+      a.norm_w = norm_w;
+      a.eps = d.eps;
+      a.x_out = row0 == 0 ? x_out : nullptr;
+      a.y = y + row0;
+      a.ldy = ldy;
+      gemv(c, a, name);
+    } else {
+      dense(p, c, ws.xb, d.H, p.T, part, y + row0, ldy, false, name);
+    }
+    row0 += part.rows;
   }
 }
 
 void Engine::deltanet_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
   const Dims& d = w->dims;
   const int P = w->in_proj_rows();
-  project_normed(p, c, L.in_proj, P, L.input_norm, ws.proj, P, nullptr, "deltanet/in_proj");
+  project_normed(p, c, L.in_proj, L.input_norm, ws.proj, P, nullptr, "deltanet/in_proj");
   GdnArgs g;
   g.d = d;
   g.slot = L.slot;
@@ -89,8 +109,6 @@ void Engine::deltanet_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
   if (p.small) {
     GemvArgs a;
     a.w = L.out_proj;
-    a.rows = d.H;
-    a.cols = d.value_dim;
     a.ntok = p.T;
     a.input = GemvInput::GatedNorm;
     a.x = ws.o;
@@ -106,14 +124,14 @@ void Engine::deltanet_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
     gemv(c, a, "deltanet/out_proj");
   } else {
     gdn_gated_norm(c, g, L.gdn_norm, ws.ob);
-    dense(p, c, ws.ob, d.value_dim, L.out_proj, d.H, d.value_dim, ws.h, d.H, true, "deltanet/out_proj");
+    dense(p, c, ws.ob, d.value_dim, p.T, L.out_proj, ws.h, d.H, true, "deltanet/out_proj");
   }
 }
 
 void Engine::attention_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
   const Dims& d = w->dims;
   const int P = w->qkv_rows(), width = d.nq * d.D;
-  project_normed(p, c, L.qkv, P, L.input_norm, ws.proj, P, nullptr, "attention/qkv_proj");
+  project_normed(p, c, L.qkv, L.input_norm, ws.proj, P, nullptr, "attention/qkv_proj");
   AttnArgs a;
   a.d = d;
   a.slot = L.slot;
@@ -141,8 +159,6 @@ void Engine::attention_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
   if (p.small) {
     GemvArgs g;
     g.w = L.o_proj;
-    g.rows = d.H;
-    g.cols = width;
     g.ntok = p.T;
     g.x = ws.o;
     g.ldx = width;
@@ -151,7 +167,7 @@ void Engine::attention_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
     g.accumulate = true;
     gemv(c, g, "attention/o_proj");
   } else {
-    dense(p, c, ws.ob, width, L.o_proj, d.H, width, ws.h, d.H, true, "attention/o_proj");
+    dense(p, c, ws.ob, width, p.T, L.o_proj, ws.h, d.H, true, "attention/o_proj");
   }
 }
 
@@ -160,8 +176,6 @@ void Engine::moe_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
   if (p.small) {
     GemvArgs a;  // router logits, and in the last block the top-k of each token
     a.w = L.router;
-    a.rows = d.E + 1;
-    a.cols = d.H;
     a.ntok = p.T;
     a.input = GemvInput::Norm;
     a.x = ws.h;
@@ -205,7 +219,8 @@ void Engine::moe_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
   m.act_b = ws.act_b;
   m.sh_act_b = ws.sh_act_b;
   m.y_exp = ws.y_exp;
-  m.y_sh = L.sh_gate_up ? ws.y_sh : nullptr;
+  m.y_sh = L.sh_gate_up.data ? ws.y_sh : nullptr;
+  m.deq = ws.deq;
   m.m = p.m;
   if (p.small) {
     moe_small(c, m, true);
@@ -228,8 +243,6 @@ void Engine::enqueue_lm_head(const Plan& p, const Ctx& c, int r0, int n) {
   if (n <= kGemvMaxTokens) {
     GemvArgs a;
     a.w = w->lm_head;
-    a.rows = d.V;
-    a.cols = d.H;
     a.ntok = n;
     a.input = GemvInput::Norm;
     a.x = ws.h;
@@ -242,7 +255,7 @@ void Engine::enqueue_lm_head(const Plan& p, const Ctx& c, int r0, int n) {
     gemv(c, a, "lm_head");
   } else {
     rms_norm_rows(c, ws.h, d.H, p.m.logit_rows + r0, n, w->final_norm, d.eps, nullptr, ws.xb);
-    gemm_dense(c, ws.xb, d.H, n, w->lm_head, d.V, d.H, ws.logits, d.V, false, "lm_head");
+    dense(p, c, ws.xb, d.H, n, w->lm_head, ws.logits, d.V, false, "lm_head");
   }
 }
 

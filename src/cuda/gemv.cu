@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "cuda/common.cuh"
+#include "cuda/gemv_prologue.cuh"
 #include "cuda/kernels.h"
 #include "cuda/topk.cuh"
 
@@ -49,79 +50,6 @@ __device__ void topk_epilogue(const GemvArgs& a, float* scratch_logits) {
   if (threadIdx.x == 0) *a.counter = 0;
 }
 
-// x rows into shared memory as float: a copy, RMSNorm of the residual (times its weight), or the
-// gated RMSNorm of DeltaNet (per head, plain weight, times silu(z)). Global reads are 16 bytes
-// wide and batched so that their latencies overlap.
-template <int NT>
-__device__ void gemv_prologue(const GemvArgs& a, float* xs, float* scratch) {
-  __shared__ float head_inv[64];
-  const int tid = threadIdx.x, n4 = a.cols / 4;
-  for (int t = 0; t < NT; ++t) {
-    float* dst = xs + t * a.cols;
-    if (t >= a.ntok) {
-      for (int c = tid; c < a.cols; c += blockDim.x) dst[c] = 0.0f;
-      continue;
-    }
-    const int xr = a.x_rows ? a.x_rows[t] : t;
-    block_copy_f4(dst, a.x + size_t(xr) * a.ldx, a.cols);
-    __syncthreads();
-    if (a.input == GemvInput::Norm) {
-      float ss = 0;
-      for (int c = tid; c < a.cols; c += blockDim.x) ss += dst[c] * dst[c];
-      ss = block_sum(ss, scratch);
-      const float inv = 1.0f / sqrtf(ss / float(a.cols) + a.eps);
-      const float4* w4 = reinterpret_cast<const float4*>(a.norm_w);
-      float4* d4 = reinterpret_cast<float4*>(dst);
-      for (int base = tid; base < n4; base += 4 * blockDim.x) {
-        float4 w[4];
-#pragma unroll
-        for (int i = 0; i < 4; ++i)
-          if (base + i * int(blockDim.x) < n4) w[i] = w4[base + i * blockDim.x];
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          const int c4 = base + i * blockDim.x;
-          if (c4 >= n4) continue;
-          float4 v = d4[c4];
-          v.x *= inv * w[i].x, v.y *= inv * w[i].y, v.z *= inv * w[i].z, v.w *= inv * w[i].w;
-          d4[c4] = v;
-          if (a.x_out && blockIdx.x == 0) reinterpret_cast<float4*>(a.x_out + size_t(t) * a.cols)[c4] = v;
-        }
-      }
-    } else if (a.input == GemvInput::GatedNorm) {
-      const int lane = tid % 32, hd = a.head_dim, heads = a.cols / hd;
-      for (int hh = tid / 32; hh < heads; hh += blockDim.x / 32) {
-        float ss = 0;
-        for (int d = lane; d < hd; d += 32) ss += dst[hh * hd + d] * dst[hh * hd + d];
-        ss = warp_sum(ss);
-        if (lane == 0) head_inv[hh] = 1.0f / sqrtf(ss / float(hd) + a.eps);
-      }
-      __syncthreads();
-      const float4* z4 = reinterpret_cast<const float4*>(a.z + size_t(xr) * a.ldz);
-      float4* d4 = reinterpret_cast<float4*>(dst);
-      for (int base = tid; base < n4; base += 4 * blockDim.x) {
-        float4 z[4];
-#pragma unroll
-        for (int i = 0; i < 4; ++i)
-          if (base + i * int(blockDim.x) < n4) z[i] = z4[base + i * blockDim.x];
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          const int c4 = base + i * blockDim.x;
-          if (c4 >= n4) continue;
-          const int c = 4 * c4, d = c % hd;  // hd is a multiple of 4
-          const float inv = head_inv[c / hd];
-          float4 v = d4[c4];
-          v.x *= inv * a.norm_w[d] * silu(z[i].x);
-          v.y *= inv * a.norm_w[d + 1] * silu(z[i].y);
-          v.z *= inv * a.norm_w[d + 2] * silu(z[i].z);
-          v.w *= inv * a.norm_w[d + 3] * silu(z[i].w);
-          d4[c4] = v;
-        }
-      }
-    }
-    __syncthreads();
-  }
-}
-
 // Each warp owns ROWS rows at a time and holds U 16-byte chunks of each in registers before using
 // them: ROWS·U = 16 loads in flight per lane (2 rows × 8 chunks for K = 2048, 1 × 16 for K = 4096).
 template <int NT, int ROWS, int U>
@@ -138,7 +66,7 @@ __global__ __launch_bounds__(256, 2) void gemv_kernel(GemvArgs a) {
 #pragma unroll
     for (int r = 0; r < ROWS; ++r) {
       const int row = ROWS * gi + r;
-      const bf16* base = a.w + size_t(row) * a.cols;
+      const bf16* base = a.w.bf() + size_t(row) * a.cols;
 #pragma unroll
       for (int u = 0; u < U; ++u) {
         const int c = (kb * U + u) * 32 + lane;
@@ -204,12 +132,18 @@ void launch_gemv(const Ctx& ctx, const GemvArgs& a, const char* name) {
 
 }  // namespace
 
-void gemv(const Ctx& ctx, const GemvArgs& a, const char* name) {
+void gemv(const Ctx& ctx, GemvArgs a, const char* name) {
+  a.rows = int(a.w.rows);
+  a.cols = a.w.cols;
   if (a.ntok < 1 || a.ntok > kGemvMaxTokens) fail("gemv ", name, ": ", a.ntok, " tokens (1..", kGemvMaxTokens, ")");
   if (a.cols % 8 != 0) fail("gemv ", name, ": ", a.cols, " columns, a multiple of 8 is required");
   if (a.ldx % 4 || (a.input == GemvInput::GatedNorm && (a.ldz % 4 || a.head_dim % 4 || a.cols / a.head_dim > 64)))
     fail("gemv ", name, ": input rows must be 16-byte aligned (and at most 64 heads of a multiple of 4)");
   if (a.counter && (a.topk_k > 16 || a.topk_E > a.cols)) fail("gemv ", name, ": top-k epilogue needs k <= 16 and E <= columns");
+  if (a.w.quantized()) {
+    if (a.counter) fail("gemv ", name, ": the top-k epilogue needs bf16 weights");
+    return gemv_quant(ctx, a, name);
+  }
   if (a.ntok == 1) launch_gemv<1>(ctx, a, name);
   else if (a.ntok == 2) launch_gemv<2>(ctx, a, name);
   else launch_gemv<4>(ctx, a, name);

@@ -4,8 +4,10 @@
 #pragma once
 #include <cuda_bf16.h>
 
+#include <cstddef>
 #include <cstdint>
 
+#include "core/dtype.h"
 #include "cuda/context.h"
 
 namespace a3b::cuda {
@@ -19,8 +21,37 @@ struct Dims {
   int nq = 0, nkv = 0, D = 0, rot = 0;           // attention
   int nk = 0, nv = 0, dk = 0, dv = 0, conv_k = 0;  // DeltaNet
   int key_dim = 0, value_dim = 0, conv_dim = 0;
+  bool v_tiled = false;  // value head h reads key head h % nk (llama.cpp's GGUF order), else h / (nv / nk)
   float eps = 1e-6f;
 };
+
+// A weight matrix in GPU memory: bf16 [rows][cols], or rows of a GGUF quant type (Q8_0, Q4_K,
+// Q5_K, Q6_K) in the GPU layouts of quant.cuh. Rows are row_bytes apart.
+struct GpuMatrix {
+  DType type = DType::BF16;
+  const uint8_t* data = nullptr;
+  int64_t rows = 0;
+  int cols = 0;
+  size_t row_bytes = 0;
+  const uint32_t* tables = nullptr;  // IQ2_XXS / IQ3_XXS / IQ3_S: gpu_grid_table(type)
+
+  __host__ __device__ bool quantized() const { return type != DType::BF16; }
+  __host__ __device__ const bf16* bf() const { return reinterpret_cast<const bf16*>(data); }
+  GpuMatrix slice(int64_t r0, int64_t n) const {  // rows [r0, r0 + n)
+    GpuMatrix m = *this;
+    m.data = data + size_t(r0) * row_bytes;
+    m.rows = n;
+    return m;
+  }
+};
+
+// Types the CUDA kernels read quantized; other GGUF types are converted to bf16 at upload.
+bool gpu_quant_supported(DType t, int64_t cols);
+size_t gpu_row_bytes(DType t, int64_t cols);
+// The codebook of a grid type on the current device (uploaded once, kept for the process), else null.
+const uint32_t* gpu_grid_table(DType t);
+// One row from the file's layout to the GPU's (quant.cuh), host side; dst has gpu_row_bytes.
+void gpu_pack_row(DType t, const void* src, int64_t cols, uint8_t* dst);
 
 // One sequence of a step, as the kernels find its state.
 struct SeqDesc {
@@ -56,8 +87,8 @@ constexpr int kGemmTileM = 128;
 enum class GemvInput { Plain, Norm, GatedNorm };
 
 struct GemvArgs {
-  const bf16* w = nullptr;
-  int rows = 0, cols = 0;
+  GpuMatrix w;               // bf16 or quantized (no top-k epilogue then)
+  int rows = 0, cols = 0;    // set by gemv() from w
   int ntok = 0;
   GemvInput input = GemvInput::Plain;
   const float* x = nullptr;  // Plain: rows to multiply; Norm: residual rows; GatedNorm: DeltaNet outputs
@@ -78,7 +109,15 @@ struct GemvArgs {
   int* topk_id = nullptr;
   float* topk_w = nullptr;
 };
-void gemv(const Ctx& ctx, const GemvArgs& a, const char* name);
+void gemv(const Ctx& ctx, GemvArgs a, const char* name);
+// qgemv.cu: the same for quantized weights (int8 activations, dp4a).
+void gemv_quant(const Ctx& ctx, const GemvArgs& a, const char* name);
+// Rows [r0, r0 + n) of w as bf16 into out [n][cols].
+void dequant_rows(const Ctx& ctx, const GpuMatrix& w, int64_t r0, int64_t n, bf16* out, const char* name);
+// Experts e with counts[e] > 0 (all with counts null): rows [e·per, (e+1)·per) into out, same place.
+void embed_quant(const Ctx& ctx, const GpuMatrix& table, const int* ids, int T, float* h);
+void dequant_experts(const Ctx& ctx, const GpuMatrix& w, int experts, int64_t per, const int* counts, bf16* out,
+                     const char* name);
 
 // ---------------------------------------------------------------------------------------------
 // gemm.cu: dense products through cuBLAS, grouped (per-expert) products on tensor cores.
@@ -115,7 +154,7 @@ void group_gemm(const Ctx& ctx, const GroupGemmArgs& a, const char* name);
 
 // ---------------------------------------------------------------------------------------------
 // misc.cu
-void embed(const Ctx& ctx, const bf16* table, int H, const int* ids, int T, float* h);
+void embed(const Ctx& ctx, const GpuMatrix& table, const int* ids, int T, float* h);
 // out rows i = rmsnorm(h[rows ? rows[i] : i]) * w, as float and/or bf16.
 void rms_norm_rows(const Ctx& ctx, const float* h, int H, const int* rows, int n, const float* w, float eps,
                    float* out_f32, bf16* out_bf16);
@@ -123,6 +162,8 @@ void to_bf16(const Ctx& ctx, const float* x, int64_t n, bf16* out);
 void widen_bf16(cudaStream_t s, const bf16* x, int64_t n, float* out);
 // Deterministic uniform values in [lo, hi), from a counter-based hash of (seed, index).
 void fill_uniform_bf16(cudaStream_t s, bf16* p, int64_t n, float lo, float hi, uint64_t seed);
+// Random quantized weights of about ±spread (qgemv.cu).
+void fill_random_quant(cudaStream_t s, const GpuMatrix& m, float spread, uint64_t seed);
 void fill_uniform_f32(cudaStream_t s, float* p, int64_t n, float lo, float hi, uint64_t seed);
 
 // ---------------------------------------------------------------------------------------------
@@ -179,10 +220,11 @@ struct MoeArgs {
   const float* logits = nullptr;  // [T][E + 1]: router logits, then the shared expert's gate logit
   const float* x = nullptr;       // [T][H] normalised input (small path)
   const bf16* xb = nullptr;       // the same in bf16 (grouped path)
-  const bf16* gate_up = nullptr;  // [E][2I][H], rows (gate_j, up_j) interleaved
-  const bf16* down = nullptr;     // [E][H][I]
-  const bf16* sh_gate_up = nullptr;  // [2Is][H] interleaved, null without a shared expert
-  const bf16* sh_down = nullptr;     // [H][Is]
+  GpuMatrix gate_up;              // [E·2I][H], rows (gate_j, up_j) interleaved
+  GpuMatrix down;                 // [E·H][I]
+  GpuMatrix sh_gate_up;           // [2Is][H] interleaved, no data without a shared expert
+  GpuMatrix sh_down;              // [H][Is]
+  bf16* deq = nullptr;            // grouped path, quantized experts: bf16 scratch of E·max(2I·H, H·I)
   float* h = nullptr;             // residual rows: h += MoE(x)
   int* topk_id = nullptr;         // [T][k]
   float* topk_w = nullptr;        // [T][k]
@@ -201,6 +243,8 @@ struct MoeArgs {
 };
 // T ≤ kGemvMaxTokens: fused gather-GEMV. topk_ready: topk_id / topk_w already hold the routing.
 void moe_small(const Ctx& ctx, const MoeArgs& a, bool topk_ready = false);
+// qmoe.cu: the two gather-GEMV kernels of moe_small for quantized experts.
+void moe_small_quant(const Ctx& ctx, const MoeArgs& a, int act_stride);
 void moe_grouped(const Ctx& ctx, const MoeArgs& a);  // sort by expert, grouped GEMMs, combine
 
 }  // namespace a3b::cuda

@@ -62,8 +62,10 @@ __global__ void fill_f32_kernel(float* p, int64_t n, float lo, float hi, uint64_
 
 }  // namespace
 
-void embed(const Ctx& ctx, const bf16* table, int H, const int* ids, int T, float* h) {
-  launch(ctx, "embed", embed_kernel, dim3(blocks_for(H, 256), unsigned(T)), 256, 0, table, H, ids, h);
+void embed(const Ctx& ctx, const GpuMatrix& table, const int* ids, int T, float* h) {
+  if (table.quantized()) return embed_quant(ctx, table, ids, T, h);
+  launch(ctx, "embed", embed_kernel, dim3(blocks_for(table.cols, 256), unsigned(T)), 256, 0, table.bf(), table.cols,
+         ids, h);
 }
 
 void rms_norm_rows(const Ctx& ctx, const float* h, int H, const int* rows, int n, const float* w, float eps,

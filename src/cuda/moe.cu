@@ -51,13 +51,13 @@ __global__ __launch_bounds__(256, 4) void moe_gate_up_kernel(MoeArgs a, int act_
   };
   // The shared expert's rows are known before the router finishes: fetch them first.
   const bool prefetched = shared && j < width;
-  if (prefetched) load(a.sh_gate_up + size_t(2 * j) * d.H, 0);
+  if (prefetched) load(a.sh_gate_up.bf() + size_t(2 * j) * d.H, 0);
   grid_sync_prev();
   block_copy_f4(xs, a.x + size_t(t) * d.H, d.H);
   __syncthreads();
   if (j >= width) return;
-  const bf16* wg = shared ? a.sh_gate_up + size_t(2 * j) * d.H
-                          : a.gate_up + (size_t(a.topk_id[t * d.k + slot]) * 2 * d.I + 2 * j) * d.H;
+  const bf16* wg = shared ? a.sh_gate_up.bf() + size_t(2 * j) * d.H
+                          : a.gate_up.bf() + (size_t(a.topk_id[t * d.k + slot]) * 2 * d.I + 2 * j) * d.H;
   float g = 0, u = 0;
   for (int c0 = 0; c0 < chunks; c0 += 32 * kGateUpU) {
     if (c0 > 0 || !prefetched) load(wg, c0);
@@ -86,7 +86,7 @@ __global__ __launch_bounds__(256, 2) void moe_down_kernel(MoeArgs a, int act_str
   grid_sync_prev();
   const Dims d = a.d;
   const int t = blockIdx.y, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const bool has_shared = a.sh_down != nullptr;
+  const bool has_shared = a.sh_down.data != nullptr;
   const int nslots = d.k + (has_shared ? 1 : 0);
   block_copy_f4(acts, a.act + size_t(t) * (d.k + 1) * act_stride, nslots * act_stride);
   if (threadIdx.x < d.k) {
@@ -98,7 +98,7 @@ __global__ __launch_bounds__(256, 2) void moe_down_kernel(MoeArgs a, int act_str
   const int r = blockIdx.x * 8 + warp;
   if (r >= d.H) return;
   auto row = [&](int s) {
-    return s < d.k ? a.down + (size_t(ids[s]) * d.H + r) * d.I : a.sh_down + size_t(r) * d.Is;
+    return s < d.k ? a.down.bf() + (size_t(ids[s]) * d.H + r) * d.I : a.sh_down.bf() + size_t(r) * d.Is;
   };
   auto n_chunks = [&](int s) { return (s < d.k ? d.I : d.Is) / 8; };
   const int max_chunks = max(d.I, d.Is) / 8;
@@ -223,8 +223,10 @@ void moe_small(const Ctx& ctx, const MoeArgs& a, bool topk_ready) {
   check(a.d);
   const Dims& d = a.d;
   const int act_stride = std::max(d.I, d.Is);
-  const int slots = d.k + (a.sh_gate_up ? 1 : 0);
+  const int slots = d.k + (a.sh_gate_up.data ? 1 : 0);
   if (!topk_ready) launch(ctx, "moe/topk", moe_topk_kernel, unsigned(a.T), 32, size_t(d.E) * sizeof(float), a);
+  if (a.gate_up.quantized() || a.down.quantized() || a.sh_gate_up.quantized() || a.sh_down.quantized())
+    return moe_small_quant(ctx, a, act_stride);
   launch(ctx, "moe/gate_up", moe_gate_up_kernel, dim3(blocks_for(act_stride, 8), unsigned(slots), unsigned(a.T)), 256,
          size_t(d.H) * sizeof(float), a, act_stride);
   launch(ctx, "moe/down", moe_down_kernel, dim3(blocks_for(d.H, 8), unsigned(a.T)), 256,
@@ -242,12 +244,18 @@ void moe_grouped(const Ctx& ctx, const MoeArgs& a) {
   launch(ctx, "moe/route", moe_plan_kernel, 1, 1024, 0, a);
   launch(ctx, "moe/route", moe_scatter_kernel, blocks_for(int64_t(a.T) * d.k, 256), 256, 0, a);
 
+  // Quantized experts: those with rows, dequantized into the scratch first (same layout as bf16).
+  auto weights = [&](const GpuMatrix& m, int experts, int64_t per, const int* counts, const char* name) {
+    if (!m.quantized()) return m.bf();
+    dequant_experts(ctx, m, experts, per, counts, a.deq, name);
+    return static_cast<const bf16*>(a.deq);
+  };
   const int rows = a.T * d.k;
   GroupGemmArgs g;
   g.a = a.xb;
   g.lda = d.H;
   g.a_index = a.perm_tok;
-  g.w = a.gate_up;
+  g.w = weights(a.gate_up, d.E, int64_t(2) * d.I, a.counts, "moe/dequant");
   g.w_stride = int64_t(2) * d.I * d.H;
   g.N = 2 * d.I;
   g.K = d.H;
@@ -262,7 +270,7 @@ void moe_grouped(const Ctx& ctx, const MoeArgs& a) {
   g.a = a.act_b;
   g.lda = d.I;
   g.a_index = nullptr;
-  g.w = a.down;
+  g.w = weights(a.down, d.E, d.H, a.counts, "moe/dequant");
   g.w_stride = int64_t(d.H) * d.I;
   g.N = d.H;
   g.K = d.I;
@@ -271,11 +279,11 @@ void moe_grouped(const Ctx& ctx, const MoeArgs& a) {
   g.ldo = d.H;
   group_gemm(ctx, g, "moe/experts_down");
 
-  if (a.sh_gate_up) {
+  if (a.sh_gate_up.data) {
     GroupGemmArgs s;
     s.a = a.xb;
     s.lda = d.H;
-    s.w = a.sh_gate_up;
+    s.w = weights(a.sh_gate_up, 1, int64_t(2) * d.Is, nullptr, "moe/dequant");
     s.N = 2 * d.Is;
     s.K = d.H;
     s.groups = 1;
@@ -288,7 +296,7 @@ void moe_grouped(const Ctx& ctx, const MoeArgs& a) {
     group_gemm(ctx, s, "moe/shared_gate_up");
     s.a = a.sh_act_b;
     s.lda = d.Is;
-    s.w = a.sh_down;
+    s.w = weights(a.sh_down, 1, d.H, nullptr, "moe/dequant");
     s.N = d.H;
     s.K = d.Is;
     s.swiglu = false;

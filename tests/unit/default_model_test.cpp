@@ -11,11 +11,9 @@
 namespace a3b {
 namespace {
 
-std::string default_model_dir() { return std::string(A3B_SOURCE_DIR) + "/models/default"; }
-
 struct Shipped {
-  CpuModel model{load_model_weights(default_model_dir()), 2};
-  nlohmann::json goldens = test::read_json(default_model_dir() + "/goldens.json");
+  CpuModel model{load_model_weights(test::default_model_dir()), 2};
+  nlohmann::json goldens = test::read_json(test::default_model_dir() + "/goldens.json");
   int64_t V() const { return model.config().vocab_size; }
 
   std::vector<float> run(SequenceState& seq, std::span<const int32_t> tokens, bool all) {
@@ -70,9 +68,9 @@ TEST(DefaultModel, HeldoutPerplexityMatchesTransformers) {
 // The command users run: text in, the model's own tokenizer, within 0.5% of transformers (the
 // issue's bar; in practice it agrees to ~1e-8).
 TEST(DefaultModel, PerplexityCommandOnHeldoutText) {
-  auto goldens = test::read_json(default_model_dir() + "/goldens.json");
+  auto goldens = test::read_json(test::default_model_dir() + "/goldens.json");
   std::string out;
-  int rc = test::run_command(test::a3b_binary() + " perplexity --backend cpu -f " + default_model_dir() +
+  int rc = test::run_command(test::a3b_binary() + " perplexity --backend cpu -f " + test::default_model_dir() +
                                  "/heldout.txt --json", &out);
   ASSERT_EQ(rc, 0) << out;
   auto j = nlohmann::json::parse(out);

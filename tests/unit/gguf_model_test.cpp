@@ -103,7 +103,7 @@ TEST(GgufModel, RequantizingBf16GgufToBf16IsBitExact) {
 // The trained default model (random tiny fixtures are too chaotic to judge quantization error):
 // logits over 96 held-out tokens, relative RMS against the BF16 HF checkpoint.
 TEST(GgufModel, QuantizedDefaultModelWithinTolerance) {
-  const std::string dir = std::string(A3B_SOURCE_DIR) + "/models/default";
+  const std::string dir = test::default_model_dir();
   const Tokenizer tok = Tokenizer::load(dir);
   std::vector<int32_t> prompt = tok.encode(test::read_file(dir + "/heldout.txt").substr(0, 4000));
   prompt.resize(96);
@@ -139,7 +139,7 @@ TEST(GgufModel, QuantizedDefaultModelWithinTolerance) {
 // GGUF -> GGUF at another type: a Q8_0 file re-encoded as Q4_K_M keeps its metadata and stays
 // within the Q4_K_M tolerance of the checkpoint.
 TEST(GgufModel, RequantizeQuantizedGguf) {
-  const std::string dir = std::string(A3B_SOURCE_DIR) + "/models/default";
+  const std::string dir = test::default_model_dir();
   test::TempDir tmp;
   const std::string q8 = make_gguf(dir, tmp / "q8.gguf", "Q8_0");
   const std::string q4 = make_gguf(q8, tmp / "q4.gguf", "Q4_K_M");
@@ -156,7 +156,7 @@ TEST(GgufModel, RequantizeQuantizedGguf) {
 }
 
 TEST(GgufModel, TokenizerTemplateAndDefaultsTravelInTheFile) {
-  const std::string dir = std::string(A3B_SOURCE_DIR) + "/models/default";
+  const std::string dir = test::default_model_dir();
   test::TempDir tmp;
   const std::string gguf = make_gguf(dir, tmp / "m.gguf", "Q8_0");
   const Tokenizer hf = Tokenizer::load(dir), gg = Tokenizer::load(gguf);
@@ -312,7 +312,7 @@ TEST(GgufModel, BadMetadataAndTensorsAreClearErrors) {
 }
 
 TEST(GgufModel, CliGenerateOnGgufMatchesFolder) {
-  const std::string dir = std::string(A3B_SOURCE_DIR) + "/models/default";
+  const std::string dir = test::default_model_dir();
   test::TempDir tmp;
   std::string out_q, out_g, out_f;
   const std::string gguf = tmp / "m.gguf";

@@ -25,6 +25,11 @@ inline std::string fixtures_dir() {
   return env && *env ? env : A3B_FIXTURES;
 }
 inline std::string fixture(const std::string& name) { return fixtures_dir() + "/" + name; }
+// models/default; A3B_DEFAULT_MODEL in the environment wins (as for fixtures).
+inline std::string default_model_dir() {
+  const char* env = std::getenv("A3B_DEFAULT_MODEL");
+  return env && *env ? env : std::string(A3B_SOURCE_DIR) + "/models/default";
+}
 
 inline std::string a3b_binary() {
   const char* env = std::getenv("A3B_BINARY");

@@ -1,0 +1,216 @@
+// Quantized weights (quant.cuh): the GEMV of decode steps, and dequantization into bf16 for the
+// tensor-core products of prefill (dequantize, then the same cuBLAS / grouped GEMMs as bf16).
+#include "cuda/common.cuh"
+#include "cuda/gemv_prologue.cuh"
+#include "cuda/kernels.h"
+#include "cuda/quant.cuh"
+
+namespace a3b::cuda {
+namespace {
+
+constexpr int kWarps = 8;
+
+// Lanes that share a row: the largest power of two ≤ min(32, units per row).
+__host__ __device__ inline int lanes_per_row(int units) {
+  int l = 1;
+  while (l * 2 <= units && l < 32) l *= 2;
+  return l;
+}
+
+// y = W x for NT tokens: the prologue builds x as float (with its RMSNorm), then int8 per 32.
+// A warp takes two passes of 32 / L rows at once, L lanes per row, one unit per lane in flight
+// per row (the first ones loaded before the prologue); partial sums meet by shuffles in the L lanes.
+template <int NT, DType T>
+__global__ __launch_bounds__(256, 2) void qgemv_kernel(GemvArgs a) {
+  using Unit = typename UnitOf<T>::type;
+  extern __shared__ float4 smem4[];
+  const int cols = a.cols, nblk = cols / 32;
+  float* xs = reinterpret_cast<float*>(smem4);  // [NT][cols]
+  float* xd = xs + NT * cols;                   // [NT][cols / 32]
+  float* xsum = xd + NT * nblk;                 // [NT][cols / 32]
+  int8_t* xq = reinterpret_cast<int8_t*>(xsum + NT * nblk);  // [NT][cols]
+  __shared__ float scratch[33];
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int units = cols / kUnit, L = lanes_per_row(units), per = 32 / L, sub = lane / L, ul = lane % L;
+  const int pairs = (a.rows + 2 * per - 1) / (2 * per);
+  Unit w[2];
+  auto load = [&](int p, int u) {
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int row = (2 * p + r) * per + sub;
+      if (row < a.rows) w[r].load(a.w.data + size_t(row) * a.w.row_bytes, cols, u, a.w.tables);
+    }
+  };
+  // The first weights are in flight while the previous kernel finishes and the prologue runs.
+  int p = blockIdx.x * kWarps + warp;
+  bool preloaded = p < pairs && ul < units;
+  if (preloaded) load(p, ul);
+  grid_sync_prev();
+  gemv_prologue<NT>(a, xs, scratch);
+  for (int t = 0; t < NT; ++t) quantize_act(xs + t * cols, cols, xq + t * cols, xd + t * nblk, xsum + t * nblk);
+  __syncthreads();
+
+  for (; p < pairs; p += gridDim.x * kWarps) {
+    int row[2];
+    float acc[2][NT];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      row[r] = (2 * p + r) * per + sub;
+#pragma unroll
+      for (int t = 0; t < NT; ++t) acc[r][t] = 0.0f;
+    }
+    for (int u = ul; u < units; u += L) {
+      if (!preloaded) load(p, u);
+      preloaded = false;
+#pragma unroll
+      for (int r = 0; r < 2; ++r)
+        if (row[r] < a.rows)
+#pragma unroll
+          for (int t = 0; t < NT; ++t)
+            acc[r][t] += w[r].dot(u, QAct{xq + t * cols, xd + t * nblk, xsum + t * nblk, xs + t * cols});
+    }
+#pragma unroll
+    for (int r = 0; r < 2; ++r)
+#pragma unroll
+      for (int t = 0; t < NT; ++t) {
+        float s = acc[r][t];
+        for (int o = L / 2; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+        if (ul == 0 && row[r] < a.rows && t < a.ntok) {
+          float* y = a.y + size_t(t) * a.ldy + row[r];
+          *y = a.accumulate ? *y + s : s;
+        }
+      }
+  }
+}
+
+template <int NT>
+void launch_qgemv(const Ctx& ctx, const GemvArgs& a, const char* name) {
+  const int cols = a.cols, units = cols / kUnit, per = 32 / lanes_per_row(units);
+  const size_t smem = size_t(NT) * cols * (sizeof(float) + 1) + size_t(NT) * (cols / 32) * 2 * sizeof(float);
+  const int pairs = (a.rows + 2 * per - 1) / (2 * per);
+  const unsigned grid = std::min<unsigned>(blocks_for(pairs, kWarps), unsigned(2 * ctx.sms));
+  dispatch_quant(a.w.type, [&]<DType T>() { launch(ctx, name, qgemv_kernel<NT, T>, grid, 256, smem, a); });
+}
+
+// One thread per unit: rows [r0, r0 + n) of w (grid.y = expert when per > 0) into bf16. A block's
+// 256 units are 256·64 consecutive outputs: decoded into shared memory, then stored 16 bytes a lane.
+constexpr int kDequantUnits = 256;
+template <DType T>
+__global__ __launch_bounds__(kDequantUnits) void dequant_kernel(GpuMatrix w, int64_t r0, int64_t n, bf16* out,
+                                                                 int64_t per, const int* counts) {
+  using Unit = typename UnitOf<T>::type;
+  __shared__ __align__(16) bf16 tile[kDequantUnits * kUnit];
+  grid_sync_prev();
+  const int e = blockIdx.y;
+  if (counts && counts[e] == 0) return;
+  const int units = w.cols / kUnit;
+  const int64_t first = int64_t(blockIdx.x) * kDequantUnits, i = first + threadIdx.x;
+  const int64_t total = n * units, base = (int64_t(e) * per * units + first) * kUnit;
+  if (i < total) {
+    const int64_t row = r0 + int64_t(e) * per + i / units;
+    const int u = int(i % units);
+    Unit q;
+    q.load(w.data + size_t(row) * w.row_bytes, w.cols, u, w.tables);
+    const int64_t row0 = (i - first - u) * kUnit;  // where its row's weight 0 would sit (may be before the tile)
+    q.dequant(u, [&](int c, float v) { tile[row0 + c] = __float2bfloat16_rn(v); });
+  }
+  __syncthreads();
+  const int64_t count = min(int64_t(kDequantUnits), total - first) * kUnit / 8;
+  const uint4* src = reinterpret_cast<const uint4*>(tile);
+  uint4* dst = reinterpret_cast<uint4*>(out + base);
+  for (int64_t j = threadIdx.x; j < count; j += blockDim.x) dst[j] = src[j];
+}
+
+// Block per token: its embedding row dequantized into h.
+template <DType T>
+__global__ void embed_quant_kernel(GpuMatrix table, const int* ids, float* h) {
+  using Unit = typename UnitOf<T>::type;
+  grid_sync_prev();
+  const int t = blockIdx.x, units = table.cols / kUnit;
+  const uint8_t* row = table.data + size_t(ids[t]) * table.row_bytes;
+  float* o = h + size_t(t) * table.cols;
+  for (int u = threadIdx.x; u < units; u += blockDim.x) {
+    Unit q;
+    q.load(row, table.cols, u, table.tables);
+    q.dequant(u, [&](int c, float v) { o[c] = v; });
+  }
+}
+
+__device__ inline uint32_t mix32(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return uint32_t((x ^ (x >> 31)) >> 16);
+}
+
+// Random bytes everywhere, then every fp16 scale set so that weights spread about ±spread
+// (benchmarks: any bit pattern is a valid weight, but scales must stay finite and sensible).
+__global__ void fill_quant_kernel(GpuMatrix m, uint64_t seed) {
+  const int64_t words = int64_t(m.rows) * int64_t(m.row_bytes / 4);
+  uint32_t* p = reinterpret_cast<uint32_t*>(const_cast<uint8_t*>(m.data));
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < words; i += int64_t(gridDim.x) * blockDim.x)
+    p[i] = mix32(seed * 0x100000001b3ull + uint64_t(i));
+}
+
+__global__ void fix_scales_kernel(GpuMatrix m, float spread) {
+  const int64_t r = blockIdx.x;
+  uint8_t* row = const_cast<uint8_t*>(m.data) + size_t(r) * m.row_bytes;
+  auto put = [](uint8_t* p, float v) { *reinterpret_cast<__half*>(p) = __float2half(v); };
+  const int nb32 = m.cols / 32, nb = m.cols / 256;
+  for (int b = threadIdx.x; b < nb32; b += blockDim.x) {
+    switch (m.type) {
+      case DType::Q8_0: put(row + m.cols + 2 * b, spread / 127.0f); break;
+      case DType::Q4_K:
+        if (b < nb) put(row + 144 * b, spread / 415.0f), put(row + 144 * b + 2, 7.5f * spread / 415.0f);
+        break;
+      case DType::Q5_K:
+        if (b < nb) put(row + 176 * b, spread / 800.0f), put(row + 176 * b + 2, 15.5f * spread / 800.0f);
+        break;
+      case DType::Q6_K:
+        if (b < nb) put(row + 208 * nb + 2 * b, spread / 2400.0f);
+        break;
+      default: break;
+    }
+  }
+}
+
+}  // namespace
+
+void fill_random_quant(cudaStream_t s, const GpuMatrix& m, float spread, uint64_t seed) {
+  fill_quant_kernel<<<1024, 256, 0, s>>>(m, seed);
+  fix_scales_kernel<<<unsigned(m.rows), 128, 0, s>>>(m, spread);
+  A3B_CUDA(cudaGetLastError());
+}
+
+void gemv_quant(const Ctx& ctx, const GemvArgs& a, const char* name) {
+  if (a.cols % kUnit != 0) fail("gemv ", name, ": quantized rows of ", a.cols, " weights (a multiple of 64 needed)");
+  if (a.ntok == 1) launch_qgemv<1>(ctx, a, name);
+  else if (a.ntok == 2) launch_qgemv<2>(ctx, a, name);
+  else launch_qgemv<4>(ctx, a, name);
+}
+
+void dequant_rows(const Ctx& ctx, const GpuMatrix& w, int64_t r0, int64_t n, bf16* out, const char* name) {
+  const int64_t units = n * (w.cols / kUnit);
+  dispatch_quant(w.type, [&]<DType T>() {
+    launch(ctx, name, dequant_kernel<T>, blocks_for(units, kDequantUnits), kDequantUnits, 0, w, r0, n, out, int64_t(0),
+           static_cast<const int*>(nullptr));
+  });
+}
+
+void dequant_experts(const Ctx& ctx, const GpuMatrix& w, int experts, int64_t per, const int* counts, bf16* out,
+                     const char* name) {
+  const int64_t units = per * (w.cols / kUnit);
+  dispatch_quant(w.type, [&]<DType T>() {
+    launch(ctx, name, dequant_kernel<T>, dim3(blocks_for(units, kDequantUnits), unsigned(experts)), kDequantUnits, 0, w,
+           int64_t(0), per,
+           out, per, counts);
+  });
+}
+
+void embed_quant(const Ctx& ctx, const GpuMatrix& table, const int* ids, int T, float* h) {
+  dispatch_quant(table.type, [&]<DType T2>() {
+    launch(ctx, "embed", embed_quant_kernel<T2>, unsigned(T), 128, 0, table, ids, h);
+  });
+}
+
+}  // namespace a3b::cuda

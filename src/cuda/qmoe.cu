@@ -1,0 +1,163 @@
+// The few-token MoE (moe.cu's gather-GEMV) for quantized experts: the routed experts and the
+// shared expert are launched apart, each kernel templated on its matrix type (bf16 allowed, for
+// a shared expert stored apart from quantized routed ones). Activations are int8 per 32 as in the
+// dense GEMV. Each lane issues its weight loads as soon as the routing is known, before the block
+// builds its activations, so the prologue hides behind the memory latency.
+#include "cuda/common.cuh"
+#include "cuda/kernels.h"
+#include "cuda/quant.cuh"
+#include "cuda/topk.cuh"
+
+namespace a3b::cuda {
+namespace {
+
+// Shared memory of `slots` activation rows of `width`: float, int8, and two floats per 32.
+size_t act_smem(int slots, int width) { return size_t(slots) * width * (sizeof(float) + 1) + size_t(slots) * (width / 32) * 8; }
+
+struct ActRows {
+  float* f;
+  float* d;
+  float* s;
+  int8_t* q;
+  int width;
+  __device__ ActRows(void* smem, int slots, int w) : width(w) {
+    f = static_cast<float*>(smem);
+    d = f + slots * w;
+    s = d + slots * (w / 32);
+    q = reinterpret_cast<int8_t*>(s + slots * (w / 32));
+  }
+  __device__ QAct row(int i) const {
+    return QAct{q + i * width, d + i * (width / 32), s + i * (width / 32), f + i * width};
+  }
+  __device__ void quantize(int i) {
+    quantize_act(f + i * width, width, q + i * width, d + i * (width / 32), s + i * (width / 32));
+  }
+};
+
+constexpr int kGateUpUnits = 2;  // units of each row a lane holds at once (H = 4096 in one go)
+
+// Block (8 pairs, slot, token); shared: the slot is k. act[t][slot][j] = silu(gate_j · x) · (up_j · x).
+template <DType T>
+__global__ __launch_bounds__(256) void qmoe_gate_up_kernel(MoeArgs a, int act_stride, bool shared) {
+  using Unit = typename UnitOf<T>::type;
+  extern __shared__ float4 smem4[];
+  const Dims d = a.d;
+  ActRows x(smem4, 1, d.H);
+  const int t = blockIdx.z, slot = shared ? d.k : int(blockIdx.y), warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const GpuMatrix& W = shared ? a.sh_gate_up : a.gate_up;
+  const int width = shared ? d.Is : d.I, j = blockIdx.x * 8 + warp, units = d.H / kUnit;
+  grid_sync_prev();
+  const bool active = j < width;
+  const int64_t base = shared || !active ? 0 : int64_t(a.topk_id[t * d.k + slot]) * 2 * d.I;
+  const uint8_t* rg = W.data + size_t(base + 2 * j) * W.row_bytes;
+  const uint8_t* ru = rg + W.row_bytes;
+  Unit wg[kGateUpUnits], wu[kGateUpUnits];
+#pragma unroll
+  for (int i = 0; i < kGateUpUnits; ++i) {
+    const int c = lane + 32 * i;
+    if (active && c < units) {
+      wg[i].load(rg, d.H, c, W.tables);
+      wu[i].load(ru, d.H, c, W.tables);
+    }
+  }
+  block_copy_f4(x.f, a.x + size_t(t) * d.H, d.H);
+  __syncthreads();
+  x.quantize(0);
+  __syncthreads();
+  if (!active) return;
+  const QAct xa = x.row(0);
+  float g = 0, u = 0;
+  for (int c0 = 0; c0 < units; c0 += 32 * kGateUpUnits) {
+#pragma unroll
+    for (int i = 0; i < kGateUpUnits; ++i) {
+      const int c = c0 + lane + 32 * i;
+      if (c >= units) continue;
+      if (c0 > 0) {
+        wg[i].load(rg, d.H, c, W.tables);
+        wu[i].load(ru, d.H, c, W.tables);
+      }
+      g += wg[i].dot(c, xa);
+      u += wu[i].dot(c, xa);
+    }
+  }
+  g = warp_sum(g);
+  u = warp_sum(u);
+  if (lane == 0) a.act[(size_t(t) * (d.k + 1) + slot) * act_stride + j] = silu(g) * u;
+}
+
+constexpr int kDownItems = 3;  // (slot, unit) items a lane holds at once: 8 slots × 8 units of I = 512 in one go
+
+// Block (8 rows, token): h[t][r] += Σ_slots w_s · down_s[r] · act_s, over the routed slots or
+// the shared one. Lanes split (slot, unit) items, so rows of few units still use the whole warp.
+template <DType T>
+__global__ __launch_bounds__(256) void qmoe_down_kernel(MoeArgs a, int act_stride, bool shared) {
+  using Unit = typename UnitOf<T>::type;
+  extern __shared__ float4 smem4[];
+  const Dims d = a.d;
+  const int nslots = shared ? 1 : d.k, width = shared ? d.Is : d.I, units = width / kUnit, items = nslots * units;
+  ActRows acts(smem4, nslots, width);
+  const int t = blockIdx.y, warp = threadIdx.x / 32, lane = threadIdx.x % 32, r = blockIdx.x * 8 + warp;
+  const GpuMatrix& W = shared ? a.sh_down : a.down;
+  grid_sync_prev();
+  auto row_of = [&](int s) {
+    const int64_t e = shared ? 0 : a.topk_id[t * d.k + s];
+    return W.data + size_t(e * d.H + r) * W.row_bytes;
+  };
+  Unit w[kDownItems];
+#pragma unroll
+  for (int k = 0; k < kDownItems; ++k) {
+    const int i = lane + 32 * k;
+    if (r < d.H && i < items) w[k].load(row_of(i / units), width, i % units, W.tables);
+  }
+  for (int s = 0; s < nslots; ++s)
+    block_copy_f4(acts.f + s * width, a.act + (size_t(t) * (d.k + 1) + (shared ? d.k : s)) * act_stride, width);
+  __syncthreads();
+  for (int s = 0; s < nslots; ++s) acts.quantize(s);
+  __syncthreads();
+  if (r >= d.H) return;
+  auto weight = [&](int s) {
+    return shared ? sigmoid(a.logits[size_t(t) * (d.E + 1) + d.E]) : a.topk_w[t * d.k + s];
+  };
+  float acc = 0;
+  for (int i0 = 0; i0 < items; i0 += 32 * kDownItems) {
+#pragma unroll
+    for (int k = 0; k < kDownItems; ++k) {
+      const int i = i0 + lane + 32 * k;
+      if (i >= items) continue;
+      const int s = i / units, u = i % units;
+      if (i0 > 0) w[k].load(row_of(s), width, u, W.tables);
+      acc += weight(s) * w[k].dot(u, acts.row(s));
+    }
+  }
+  acc = warp_sum(acc);
+  if (lane == 0) a.h[size_t(t) * d.H + r] += acc;
+}
+
+}  // namespace
+
+void moe_small_quant(const Ctx& ctx, const MoeArgs& a, int act_stride) {
+  const Dims& d = a.d;
+  if (d.H % kUnit || d.I % kUnit || (d.Is && d.Is % kUnit))
+    fail("CUDA MoE: quantized experts need hidden and expert widths that are multiples of 64");
+  const bool has_shared = a.sh_gate_up.data != nullptr;
+  dispatch_quant<true>(a.gate_up.type, [&]<DType T>() {
+    launch(ctx, "moe/gate_up", qmoe_gate_up_kernel<T>, dim3(blocks_for(d.I, 8), unsigned(d.k), unsigned(a.T)), 256,
+           act_smem(1, d.H), a, act_stride, false);
+  });
+  if (has_shared)
+    dispatch_quant<true>(a.sh_gate_up.type, [&]<DType T>() {
+      launch(ctx, "moe/gate_up", qmoe_gate_up_kernel<T>, dim3(blocks_for(d.Is, 8), 1, unsigned(a.T)), 256,
+             act_smem(1, d.H), a, act_stride, true);
+    });
+  dispatch_quant<true>(a.down.type, [&]<DType T>() {
+    launch(ctx, "moe/down", qmoe_down_kernel<T>, dim3(blocks_for(d.H, 8), unsigned(a.T)), 256, act_smem(d.k, d.I), a,
+           act_stride, false);
+  });
+  if (has_shared)
+    dispatch_quant<true>(a.sh_down.type, [&]<DType T>() {
+      launch(ctx, "moe/down", qmoe_down_kernel<T>, dim3(blocks_for(d.H, 8), unsigned(a.T)), 256, act_smem(1, d.Is), a,
+             act_stride, true);
+    });
+}
+
+}  // namespace a3b::cuda
