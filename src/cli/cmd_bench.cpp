@@ -141,8 +141,7 @@ void run_bench(const BenchArgs& a) {
     const std::string path = a.model.empty() ? default_model_path() : a.model;
     if (a.layers) fail("--layers only applies to --synthetic models");
     ModelWeights weights = load_model_weights(path);
-    const Backend chosen = a.backend.empty() ? default_backend(weights) : backend;  // GGUF quants: cpu
-    model = make_model(std::move(weights), chosen, a.threads);
+    model = make_model(std::move(weights), backend, a.threads);
     what = path;
   }
   const ModelConfig& c = model->config();

@@ -96,7 +96,7 @@ void run_generate(const GenerateArgs& a) {
 
   auto t0 = std::chrono::steady_clock::now();
   ModelWeights weights = load_model_weights(path);
-  const Backend backend = a.backend.empty() ? default_backend(weights) : parse_backend(a.backend);
+  const Backend backend = a.backend.empty() ? default_backend() : parse_backend(a.backend);
   std::unique_ptr<Model> owned = make_model(std::move(weights), backend, a.threads);
   Model& model = *owned;
   const int64_t V = model.config().vocab_size;

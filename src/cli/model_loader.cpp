@@ -25,7 +25,7 @@ LoadedModel load_model(const ModelArgs& args, bool need_tokenizer) {
   m.name = fs::path(m.path).filename().string();
   if (m.name.empty()) m.name = fs::path(m.path).parent_path().filename().string();
   ModelWeights weights = load_model_weights(m.path);
-  const Backend backend = args.backend.empty() ? default_backend(weights) : parse_backend(args.backend);
+  const Backend backend = args.backend.empty() ? default_backend() : parse_backend(args.backend);
   m.model = make_model(std::move(weights), backend, args.threads);
 
   if (is_gguf_path(m.path)) {

@@ -1,9 +1,11 @@
-// The whole Qwen3.5/3.6-MoE forward on one NVIDIA GPU (Hopper, sm_90a), bf16 weights, float32
-// residual stream and DeltaNet state. No CUDA header leaks out of this one.
+// The whole Qwen3.5/3.6-MoE forward on one NVIDIA GPU (Hopper, sm_90a): bf16 weights, or GGUF
+// quantized ones as stored; float32 residual stream and DeltaNet state. No CUDA header leaks out.
 //
-// Precision: steps of at most 4 tokens (decode) multiply float32 activations by the bf16 weights
-// with float32 accumulation, like the CPU engine; larger steps (prefill, wide batches) round the
-// activations that enter a matrix product to bf16 (tensor cores). The KV cache is bf16.
+// Precision: steps of at most 4 tokens (decode) multiply float32 activations by bf16 weights with
+// float32 accumulation, like the CPU engine, and int8 activations (per 32 values) by quantized
+// weights, like llama.cpp; larger steps (prefill, wide batches) round the activations that enter
+// a matrix product to bf16 and dequantize quantized weights to bf16 first (tensor cores). The KV
+// cache is bf16.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -31,7 +33,8 @@ struct CudaOptions {
 
 class CudaModel : public Model {
  public:
-  // Uploads a loaded checkpoint (converting to bf16 where stored otherwise).
+  // Uploads a loaded checkpoint: Q8_0, Q4_0, K-quants, IQ types and MXFP4 stay quantized (in GPU
+  // layouts), F32 / F16 become bf16.
   explicit CudaModel(const ModelWeights& weights, CudaOptions options = {});
   // A model of the config's shape with random weights generated on the GPU (benchmarks); mix
   // "bf16", or "ud-q4_k_m" for the quant types of Unsloth's UD-Q4_K_M file.

@@ -26,19 +26,6 @@ bool cuda_usable() {
 
 Backend default_backend() { return cuda_usable() ? Backend::Cuda : Backend::Cpu; }
 
-Backend default_backend(const ModelWeights& w) {
-  if (!cuda_usable()) return Backend::Cpu;
-  bool cpu_only = dtype_is_quantized(w.embed.dtype) || dtype_is_quantized(w.lm_head.dtype);
-  for (const LayerWeights& L : w.layers) {
-    if (L.kind == LayerKind::DeltaNet)
-      cpu_only |= L.deltanet.v_heads_tiled || dtype_is_quantized(L.deltanet.qkv.dtype);
-    else
-      cpu_only |= dtype_is_quantized(L.attn.q.dtype);
-    if (!L.moe.experts.empty()) cpu_only |= dtype_is_quantized(L.moe.experts[0].gate.dtype);
-  }
-  return cpu_only ? Backend::Cpu : Backend::Cuda;
-}
-
 Backend parse_backend(const std::string& s) {
   if (s == "cpu") return Backend::Cpu;
   if (s == "cuda") return Backend::Cuda;
