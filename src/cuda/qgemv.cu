@@ -93,13 +93,14 @@ void launch_qgemv(const Ctx& ctx, const GemvArgs& a, const char* name) {
 }
 
 // One thread per unit: rows [r0, r0 + n) of w (grid.y = expert when per > 0) into bf16. A block's
-// 256 units are 256·64 consecutive outputs: decoded into shared memory, then stored 16 bytes a lane.
-constexpr int kDequantUnits = 256;
+// 256 units are 256·64 consecutive outputs: decoded into shared memory (units kTilePitch apart, so
+// that the 32 lanes' stores fall in different banks), then stored to global memory coalesced.
+constexpr int kDequantUnits = 256, kTilePitch = kUnit + 2;
 template <DType T>
 __global__ __launch_bounds__(kDequantUnits) void dequant_kernel(GpuMatrix w, int64_t r0, int64_t n, bf16* out,
                                                                  int64_t per, const int* counts) {
   using Unit = typename UnitOf<T>::type;
-  __shared__ __align__(16) bf16 tile[kDequantUnits * kUnit];
+  __shared__ __align__(16) bf16 tile[kDequantUnits * kTilePitch];
   grid_sync_prev();
   const int e = blockIdx.y;
   if (counts && counts[e] == 0) return;
@@ -111,14 +112,17 @@ __global__ __launch_bounds__(kDequantUnits) void dequant_kernel(GpuMatrix w, int
     const int u = int(i % units);
     Unit q;
     q.load(w.data + size_t(row) * w.row_bytes, w.cols, u, w.tables);
-    const int64_t row0 = (i - first - u) * kUnit;  // where its row's weight 0 would sit (may be before the tile)
-    q.dequant(u, [&](int c, float v) { tile[row0 + c] = __float2bfloat16_rn(v); });
+    // Weight c of the row is output (i - first - u)·64 + c of the block, tile slot (c / 64)·pitch + c % 64
+    // relative to the row's unit 0 (Q6_K units write within their 256-weight block, which the block holds whole).
+    const int64_t row0 = i - first - u;
+    q.dequant(u, [&](int c, float v) { tile[(row0 + c / kUnit) * kTilePitch + c % kUnit] = __float2bfloat16_rn(v); });
   }
   __syncthreads();
-  const int64_t count = min(int64_t(kDequantUnits), total - first) * kUnit / 8;
-  const uint4* src = reinterpret_cast<const uint4*>(tile);
-  uint4* dst = reinterpret_cast<uint4*>(out + base);
-  for (int64_t j = threadIdx.x; j < count; j += blockDim.x) dst[j] = src[j];
+  const int64_t pairs = min(int64_t(kDequantUnits), total - first) * kUnit / 2;  // two weights per 4-byte store
+  const uint32_t* src = reinterpret_cast<const uint32_t*>(tile);
+  uint32_t* dst = reinterpret_cast<uint32_t*>(out + base);
+  for (int64_t j = threadIdx.x; j < pairs; j += blockDim.x)
+    dst[j] = src[(j / (kUnit / 2)) * (kTilePitch / 2) + j % (kUnit / 2)];
 }
 
 // Block per token: its embedding row dequantized into h.
