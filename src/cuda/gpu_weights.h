@@ -45,8 +45,8 @@ enum class SyntheticMix { BF16, UD_Q4_K_M };
 
 class GpuWeights {
  public:
-  // Copies the weights of a loaded checkpoint: Q8_0, Q4_K, Q5_K and Q6_K stay quantized, every
-  // other type becomes bf16.
+  // Copies the weights of a loaded checkpoint: the quant types the kernels read stay quantized
+  // (gpu_quant_supported; experts only when H, I and Is are multiples of 64), others become bf16.
   explicit GpuWeights(const ModelWeights& w);
   // Random weights generated on the GPU: a model of the config's full size with no file.
   GpuWeights(const ModelConfig& c, uint64_t seed, SyntheticMix mix = SyntheticMix::BF16);

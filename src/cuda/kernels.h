@@ -25,8 +25,8 @@ struct Dims {
   float eps = 1e-6f;
 };
 
-// A weight matrix in GPU memory: bf16 [rows][cols], or rows of a GGUF quant type (Q8_0, Q4_K,
-// Q5_K, Q6_K) in the GPU layouts of quant.cuh. Rows are row_bytes apart.
+// A weight matrix in GPU memory: bf16 [rows][cols], or rows of a GGUF quant type the kernels
+// read (gpu_quant_supported) in the GPU layouts of quant.cuh. Rows are row_bytes apart.
 struct GpuMatrix {
   DType type = DType::BF16;
   const uint8_t* data = nullptr;
@@ -37,12 +37,6 @@ struct GpuMatrix {
 
   __host__ __device__ bool quantized() const { return type != DType::BF16; }
   __host__ __device__ const bf16* bf() const { return reinterpret_cast<const bf16*>(data); }
-  GpuMatrix slice(int64_t r0, int64_t n) const {  // rows [r0, r0 + n)
-    GpuMatrix m = *this;
-    m.data = data + size_t(r0) * row_bytes;
-    m.rows = n;
-    return m;
-  }
 };
 
 // Types the CUDA kernels read quantized; other GGUF types are converted to bf16 at upload.
@@ -114,8 +108,9 @@ void gemv(const Ctx& ctx, GemvArgs a, const char* name);
 void gemv_quant(const Ctx& ctx, const GemvArgs& a, const char* name);
 // Rows [r0, r0 + n) of w as bf16 into out [n][cols].
 void dequant_rows(const Ctx& ctx, const GpuMatrix& w, int64_t r0, int64_t n, bf16* out, const char* name);
-// Experts e with counts[e] > 0 (all with counts null): rows [e·per, (e+1)·per) into out, same place.
+// Embedding rows of quantized tables (embed() calls it).
 void embed_quant(const Ctx& ctx, const GpuMatrix& table, const int* ids, int T, float* h);
+// Experts e with counts[e] > 0 (all with counts null): rows [e·per, (e+1)·per) into out, same place.
 void dequant_experts(const Ctx& ctx, const GpuMatrix& w, int experts, int64_t per, const int* counts, bf16* out,
                      const char* name);
 
@@ -162,7 +157,7 @@ void to_bf16(const Ctx& ctx, const float* x, int64_t n, bf16* out);
 void widen_bf16(cudaStream_t s, const bf16* x, int64_t n, float* out);
 // Deterministic uniform values in [lo, hi), from a counter-based hash of (seed, index).
 void fill_uniform_bf16(cudaStream_t s, bf16* p, int64_t n, float lo, float hi, uint64_t seed);
-// Random quantized weights of about ±spread (qgemv.cu).
+// Random quantized weights of about ±spread (qgemv.cu; Q8_0, Q4_K, Q5_K, Q6_K: the synthetic mixes).
 void fill_random_quant(cudaStream_t s, const GpuMatrix& m, float spread, uint64_t seed);
 void fill_uniform_f32(cudaStream_t s, float* p, int64_t n, float lo, float hi, uint64_t seed);
 

@@ -2,12 +2,14 @@
 // 64 weights that a lane loads with 16-byte reads and multiplies by int8 activations with dp4a,
 // as llama.cpp's CUDA backend does (activations quantized per 32 values, like its q8_1).
 //
-// GPU layouts (every row padded to 16 bytes, so every 16-byte read is aligned):
+// GPU layouts (every row padded to 16 bytes, so every 16-byte read is aligned; gpu_pack_row
+// in gpu_weights.cpp writes them):
 //   Q4_K, Q5_K  the file's blocks unchanged (144 and 176 bytes: already 16-byte multiples);
 //   Q8_0        per row all int8 values, then the fp16 scales (the file's 34-byte blocks split);
-//   Q6_K        per row all ql, all qh, all int8 scales, then the fp16 d (210-byte blocks split).
-// Unit u of a row covers 64 weights: for Q8_0, Q4_K and Q5_K weights [64u, 64u + 64); for Q6_K
-// four runs of 16 (see Q6Unit).
+//   Q6_K        per row all ql, all qh, all int8 scales, then the fp16 d (210-byte blocks split);
+//   the 4-bit index types and the IQ grid types: see their units below.
+// Unit u of a row covers 64 weights: weights [64u, 64u + 64) for every type but Q6_K, whose
+// unit is four runs of 16 (see Q6Unit).
 #pragma once
 #include <cuda_fp16.h>
 
