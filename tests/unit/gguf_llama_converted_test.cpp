@@ -6,24 +6,12 @@
 #include <cstdio>
 #include <cstring>
 
-#include "cpu/cpu_model.h"
 #include "formats/gguf.h"
 #include "formats/gguf_quantize.h"
-#include "formats/model_file.h"
 #include "test_util.h"
 
 namespace a3b {
 namespace {
-
-// Logits of every position of the fixture's golden prompt, in one prefill.
-std::vector<float> logits(const std::string& path, std::span<const int32_t> prompt) {
-  CpuModel m(load_model_weights(path), 2);
-  auto seq = m.new_sequence();
-  std::vector<float> out(prompt.size() * size_t(m.config().vocab_size));
-  BatchItem item{seq.get(), prompt, true};
-  m.forward({&item, 1}, out.data());
-  return out;
-}
 
 std::vector<int64_t> squeezed(std::vector<int64_t> ne) {
   while (ne.size() > 1 && ne.back() == 1) ne.pop_back();
@@ -40,7 +28,8 @@ class LlamaConverted : public ::testing::TestWithParam<std::string> {};
 TEST_P(LlamaConverted, Bf16MatchesFolder) {
   const std::string dir = test::fixture(GetParam());
   const test::Golden g = test::load_golden(dir);
-  const auto want = logits(dir, g.prompt), got = logits(converted(GetParam() + ".bf16.gguf"), g.prompt);
+  const auto want = test::prefill_logits(dir, g.prompt);
+  const auto got = test::prefill_logits(converted(GetParam() + ".bf16.gguf"), g.prompt);
   const double rms = test::relative_rms(got, want), mx = test::max_rel_diff(got.data(), want.data(), want.size());
   std::printf("%s: llama.cpp BF16 GGUF vs folder: logits relative RMS %.3g, max|Δ|/max|logit| %.3g\n", GetParam().c_str(),
               rms, mx);
@@ -81,7 +70,7 @@ TEST_P(LlamaConverted, Q8_0TensorsEqualA3bQuantization) {
   std::printf("%s: %d tensors byte-identical to a3b's Q8_0 encoding\n", GetParam().c_str(), same);
   // And the file runs: its greedy first token on the golden prompt is finite and in range.
   const test::Golden g = test::load_golden(dir);
-  const auto l = logits(converted(GetParam() + ".q8_0.gguf"), g.prompt);
+  const auto l = test::prefill_logits(converted(GetParam() + ".q8_0.gguf"), g.prompt);
   for (float v : l) ASSERT_TRUE(std::isfinite(v));
 }
 

@@ -42,17 +42,6 @@ std::vector<float> stepwise_logits(const std::string& model_path, std::span<cons
   return out;
 }
 
-// Logits for every position of `tokens` in one prefill.
-std::vector<float> prefill_logits(const std::string& model_path, std::span<const int32_t> tokens) {
-  CpuModel m(load_model_weights(model_path), 2);
-  auto seq = m.new_sequence();
-  std::vector<float> out(tokens.size() * size_t(m.config().vocab_size));
-  BatchItem item{seq.get(), tokens, true};
-  m.forward({&item, 1}, out.data());
-  return out;
-}
-
-
 // Copies a GGUF file, letting the caller change metadata and drop or rename tensors.
 void rewrite_gguf(const std::string& src, const std::string& dst, const std::function<void(GgufWriter&)>& edit_kv,
                   const std::function<bool(const GgufTensor&)>& keep = nullptr) {
@@ -81,11 +70,11 @@ TEST(GgufModel, Bf16FromTinyFixtureMatchesTransformersGolden) {
   test::TempDir tmp;
   const std::string gguf = make_gguf(dir, tmp / "tiny.gguf", "BF16");
   const test::Golden g = test::load_golden(dir);
-  const auto from_gguf = prefill_logits(gguf, g.prompt);
+  const auto from_gguf = test::prefill_logits(gguf, g.prompt);
   EXPECT_LE(test::max_rel_diff(from_gguf.data(), g.prefill.data(), g.prefill.size()), 1e-3);
   // Against the engine on the HF folder: the same BF16 values; only the summation order of the
   // (tiled) linear-attention output columns differs.
-  const auto from_hf = prefill_logits(dir, g.prompt);
+  const auto from_hf = test::prefill_logits(dir, g.prompt);
   const double diff = test::max_rel_diff(from_gguf.data(), from_hf.data(), from_hf.size());
   std::printf("tiny-fused BF16 GGUF vs HF folder: max|Δ|/max|ref| %.2e\n", diff);
   EXPECT_LE(diff, 5e-5);
@@ -96,7 +85,7 @@ TEST(GgufModel, RequantizingBf16GgufToBf16IsBitExact) {
   const std::string a = make_gguf(test::fixture("tiny-fused"), tmp / "a.gguf", "BF16");
   const std::string b = make_gguf(a, tmp / "b.gguf", "BF16");
   const std::vector<int32_t> prompt = {1, 5, 9, 200, 7, 7, 31};
-  const auto la = prefill_logits(a, prompt), lb = prefill_logits(b, prompt);
+  const auto la = test::prefill_logits(a, prompt), lb = test::prefill_logits(b, prompt);
   EXPECT_EQ(std::memcmp(la.data(), lb.data(), la.size() * 4), 0);
 }
 
@@ -107,11 +96,11 @@ TEST(GgufModel, QuantizedDefaultModelWithinTolerance) {
   const Tokenizer tok = Tokenizer::load(dir);
   std::vector<int32_t> prompt = tok.encode(test::read_file(dir + "/heldout.txt").substr(0, 4000));
   prompt.resize(96);
-  const auto ref = prefill_logits(dir, prompt);
+  const auto ref = test::prefill_logits(dir, prompt);
   test::TempDir tmp;
   struct Want { const char* type; double max_rms; };
   for (Want w : {Want{"BF16", 1e-5}, Want{"Q8_0", 0.02}, Want{"Q4_K_M", 0.15}}) {
-    const auto got = prefill_logits(make_gguf(dir, tmp / (std::string(w.type) + ".gguf"), w.type), prompt);
+    const auto got = test::prefill_logits(make_gguf(dir, tmp / (std::string(w.type) + ".gguf"), w.type), prompt);
     const double rms = test::relative_rms(got, ref);
     int same_argmax = 0;
     const size_t V = ref.size() / prompt.size();
@@ -150,7 +139,7 @@ TEST(GgufModel, RequantizeQuantizedGguf) {
   const Tokenizer tok = Tokenizer::load(q4);
   std::vector<int32_t> prompt = tok.encode(test::read_file(dir + "/heldout.txt").substr(0, 2000));
   prompt.resize(48);
-  const double rms = test::relative_rms(prefill_logits(q4, prompt), prefill_logits(dir, prompt));
+  const double rms = test::relative_rms(test::prefill_logits(q4, prompt), test::prefill_logits(dir, prompt));
   std::printf("models/default Q8_0 -> Q4_K_M: logits relative RMS %.4f\n", rms);
   EXPECT_LE(rms, 0.15);
 }
@@ -200,7 +189,7 @@ TEST(GgufModel, MtpBlockIsRecognisedAndSkipped) {
   EXPECT_EQ(m.config.n_layers, 8);
   EXPECT_EQ(m.config.mtp_layers, 1);
   const std::vector<int32_t> prompt = {3, 1, 4, 1, 5};
-  const auto a = prefill_logits(plain, prompt), b = prefill_logits(tmp / "mtp.gguf", prompt);
+  const auto a = test::prefill_logits(plain, prompt), b = test::prefill_logits(tmp / "mtp.gguf", prompt);
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0);
 }
 
@@ -237,7 +226,7 @@ TEST(GgufModel, FusedGateUpExpertsAndColumnShexpGate) {
   }
   w.write(tmp / "fused.gguf");
   const std::vector<int32_t> prompt = {2, 7, 1, 8, 2, 8};
-  const auto a = prefill_logits(plain, prompt), b = prefill_logits(tmp / "fused.gguf", prompt);
+  const auto a = test::prefill_logits(plain, prompt), b = test::prefill_logits(tmp / "fused.gguf", prompt);
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0);
 }
 
@@ -259,9 +248,9 @@ TEST(GgufModel, SplitFilesLoadAsOne) {
       second.add_tensor_raw(t.name, t.ggml_type, t.ne, [&t] { return std::string(reinterpret_cast<const char*>(t.data), t.nbytes); });
   second.write(tmp / "m-00002-of-00002.gguf");
   const std::vector<int32_t> prompt = {10, 20, 30};
-  const auto a = prefill_logits(whole, prompt);
+  const auto a = test::prefill_logits(whole, prompt);
   for (const char* shard : {"m-00001-of-00002.gguf", "m-00002-of-00002.gguf"}) {
-    const auto b = prefill_logits(tmp / shard, prompt);
+    const auto b = test::prefill_logits(tmp / shard, prompt);
     EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0) << shard;
   }
   std::filesystem::remove(tmp / "m-00002-of-00002.gguf");

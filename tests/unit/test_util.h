@@ -7,12 +7,15 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "cpu/cpu_model.h"
+#include "formats/model_file.h"
 #include "tokenizer/utf8.h"
 
 namespace a3b::test {
@@ -25,6 +28,17 @@ inline std::string fixtures_dir() {
   return env && *env ? env : A3B_FIXTURES;
 }
 inline std::string fixture(const std::string& name) { return fixtures_dir() + "/" + name; }
+// Logits for every position of `tokens` in one prefill of the model at `path` (folder or GGUF)
+// on the CPU engine.
+inline std::vector<float> prefill_logits(const std::string& path, std::span<const int32_t> tokens) {
+  CpuModel m(load_model_weights(path), 2);
+  auto seq = m.new_sequence();
+  std::vector<float> out(tokens.size() * size_t(m.config().vocab_size));
+  BatchItem item{seq.get(), tokens, true};
+  m.forward({&item, 1}, out.data());
+  return out;
+}
+
 // models/default; A3B_DEFAULT_MODEL in the environment wins (as for fixtures).
 inline std::string default_model_dir() {
   const char* env = std::getenv("A3B_DEFAULT_MODEL");
