@@ -29,6 +29,7 @@ void launch(const Ctx& ctx, const char* name, void (*kernel)(KArgs...), dim3 gri
   if (grid.x == 0 || grid.y == 0 || grid.z == 0) return;
   if (grid.y > 65535 || grid.z > 65535)
     fail("CUDA launch of ", name, ": grid ", grid.x, "x", grid.y, "x", grid.z, " exceeds the y/z limit");
+  if (kernel_skipped(name)) return;
   if (smem > 48 * 1024) allow_smem(reinterpret_cast<const void*>(kernel), smem, name);
   cudaLaunchConfig_t cfg = {};
   cfg.gridDim = grid;
@@ -57,7 +58,9 @@ inline unsigned blocks_for(int64_t n, int per_block) { return unsigned((n + per_
 // Device helpers
 
 // Programmatic dependent launch: wait for the previous kernel's results, then let the next
-// kernel start its prologue. Loads of weights may precede grid_wait(); nothing else may.
+// kernel start its prologue. Loads of weights may precede grid_wait(); nothing else may, except
+// reads of what a launch two or more back wrote: a kernel starts only once every block of the
+// one before it has passed grid_wait(), i.e. once the one before that has finished.
 __device__ __forceinline__ void grid_wait() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
 __device__ __forceinline__ void grid_launch_next() { asm volatile("griddepcontrol.launch_dependents;" :::); }
 __device__ __forceinline__ void grid_sync_prev() {

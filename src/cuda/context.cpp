@@ -1,6 +1,9 @@
 #include "cuda/context.h"
 
+#include <cstdlib>
 #include <set>
+#include <sstream>
+#include <string>
 
 #include "core/error.h"
 #include "cuda/cuda_model.h"
@@ -11,6 +14,19 @@ namespace a3b::cuda {
 void cuda_fail(cudaError_t e, const char* call, const char* file, int line) {
   (void)cudaGetLastError();
   fail("CUDA error ", cudaGetErrorName(e), " (", cudaGetErrorString(e), ") in ", call, " at ", file, ":", line);
+}
+
+bool kernel_skipped(const char* name) {
+  static const std::set<std::string> skipped = [] {
+    std::set<std::string> names;
+    if (const char* env = std::getenv("A3B_SKIP_KERNELS")) {
+      std::stringstream list(env);
+      for (std::string n; std::getline(list, n, ',');)
+        if (!n.empty()) names.insert(n);
+    }
+    return names;
+  }();
+  return !skipped.empty() && skipped.count(name) > 0;
 }
 
 void cublas_fail(cublasStatus_t s, const char* call, const char* file, int line) {

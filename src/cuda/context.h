@@ -54,6 +54,11 @@ struct Ctx {
   int sms = 132;               // multiprocessors of the device
 };
 
+// Benchmark ablation: true for kernel names listed in A3B_SKIP_KERNELS (comma-separated, e.g.
+// "moe/router,moe/down"). A step without them computes garbage, but its time minus the full
+// step's is what those kernels cost inside the CUDA graph, launch gaps included.
+bool kernel_skipped(const char* name);
+
 // Kernel names are "class/detail"; the profiler sums by the part before the slash.
 class ProfileScope {
  public:

@@ -13,6 +13,7 @@ constexpr int kCols = 32;     // value columns per block
 constexpr int kMaxDk = 128;   // key dimension the kernels hold (8 warps × 16 rows)
 constexpr int kRows = kMaxDk / 8;
 constexpr int kC = 64;        // chunk length of the parallel form
+constexpr int kPreConvK = 4;  // conv widths whose taps the decode kernel fetches before waiting
 
 struct GdnOffsets {
   int b, a;  // columns of β and decay inputs in the in-proj rows
@@ -35,55 +36,91 @@ __global__ __launch_bounds__(256) void gdn_step_kernel(GdnArgs a) {
   float* S = sd.gdn + (size_t(a.slot) * d.nv + h) * dk * dv;
   float* ring = sd.ring + size_t(a.slot) * d.conv_k * d.conv_dim;
 
-  // The state was last written by an earlier step: fetch it before waiting.
+  // The input channel behind item idx of the block's q, k, v rows (false: a v column past dv).
+  auto channel = [&](int idx, int* ch, float** dst, bool* owner) {
+    if (idx < 2 * dk) {
+      const bool is_k = idx >= dk;
+      const int i = is_k ? idx - dk : idx;
+      *ch = (is_k ? d.key_dim : 0) + hk * dk + i;
+      *dst = (is_k ? ks : qs) + i;
+      *owner = (d.v_tiled ? h < d.nk : h % (d.nv / d.nk) == 0) && cb == 0;  // the one block that writes the ring row
+      return true;
+    }
+    const int c = idx - 2 * dk;
+    *dst = vs + c;
+    *ch = 2 * d.key_dim + h * dv + cb * kCols + c;
+    *owner = true;
+    return cb * kCols + c < dv;
+  };
+
+  // Before waiting, everything an earlier step or the weights hold: the state, and (decode) the
+  // conv taps with the ring rows of the previous positions (a thread has at most two items).
   float s[kRows];
 #pragma unroll
   for (int r = 0; r < kRows; ++r) {
     const int i = warp + 8 * r;
     s[r] = (i < dk && jok) ? S[size_t(i) * dv + j] : 0.0f;
   }
+  const int K = d.conv_k, items = 2 * dk + kCols;
+  const bool pre = kFused && K <= kPreConvK && items <= 2 * int(blockDim.x);
+  float w_now[2] = {0, 0}, past[2] = {0, 0};  // the current input's tap; Σ taps · earlier inputs
+  if (pre) {
+#pragma unroll
+    for (int it = 0; it < 2; ++it) {
+      int ch;
+      float* dst;
+      bool owner;
+      const int idx = tid + it * blockDim.x;
+      if (idx >= items || !channel(idx, &ch, &dst, &owner)) continue;
+      const float* w = a.conv_w + size_t(ch) * K;
+      w_now[it] = w[K - 1];
+#pragma unroll
+      for (int jj = 0; jj < kPreConvK - 1; ++jj) {
+        const int p = sd.pos0 - (K - 1) + jj;
+        if (jj < K - 1 && p >= 0) past[it] += w[jj] * ring[size_t(p % K) * d.conv_dim + ch];
+      }
+    }
+  }
+  const float A = a.A[h], dt_bias = a.dt_bias[h];
   grid_sync_prev();
   const GdnOffsets off = offsets(d);
-  const float A = a.A[h], dt_bias = a.dt_bias[h];
   const int n = kFused ? 1 : sd.n;
   for (int tt = 0; tt < n; ++tt) {
     const int row = sd.row0 + tt, pos = sd.pos0 + tt;
     const float* pr = a.proj + size_t(row) * a.ldp;
-    for (int idx = tid; idx < 2 * dk + kCols; idx += blockDim.x) {
+    // One q/k/v input: the conv output (decode; from the fetched taps when pre) or u's row.
+    auto input = [&](int idx, float wn, float ps) {
       int ch;
       float* dst;
-      bool owner;  // the one block that writes this channel's ring row
-      if (idx < 2 * dk) {
-        const bool is_k = idx >= dk;
-        const int i = is_k ? idx - dk : idx;
-        ch = (is_k ? d.key_dim : 0) + hk * dk + i;
-        dst = (is_k ? ks : qs) + i;
-        owner = (d.v_tiled ? h < d.nk : h % (d.nv / d.nk) == 0) && cb == 0;
-      } else {
-        const int c = idx - 2 * dk;
-        if (cb * kCols + c >= dv) {
-          vs[c] = 0.0f;
-          continue;
-        }
-        ch = 2 * d.key_dim + h * dv + cb * kCols + c;
-        dst = vs + c;
-        owner = true;
+      bool owner;
+      if (!channel(idx, &ch, &dst, &owner)) {
+        *dst = 0.0f;
+        return;
       }
-      float v;
-      if (kFused) {
-        const int K = d.conv_k;
+      if (!kFused) {
+        *dst = a.u[size_t(row) * d.conv_dim + ch];
+        return;
+      }
+      float acc;
+      if (pre) {
+        acc = wn * pr[ch] + ps;
+      } else {
         const float* w = a.conv_w + size_t(ch) * K;
-        float acc = w[K - 1] * pr[ch];
+        acc = w[K - 1] * pr[ch];
         for (int jj = 0; jj < K - 1; ++jj) {
           const int p = pos - (K - 1) + jj;
           if (p >= 0) acc += w[jj] * ring[size_t(p % K) * d.conv_dim + ch];
         }
-        v = silu(acc);
-        if (owner) ring[size_t(pos % K) * d.conv_dim + ch] = pr[ch];
-      } else {
-        v = a.u[size_t(row) * d.conv_dim + ch];
       }
-      *dst = v;
+      *dst = silu(acc);
+      if (owner) ring[size_t(pos % K) * d.conv_dim + ch] = pr[ch];
+    };
+    if (pre) {
+#pragma unroll
+      for (int it = 0; it < 2; ++it)
+        if (tid + it * int(blockDim.x) < items) input(tid + it * blockDim.x, w_now[it], past[it]);
+    } else {
+      for (int idx = tid; idx < items; idx += blockDim.x) input(idx, 0.0f, 0.0f);
     }
     if (tid == 0) {
       gb[0] = expf(A * softplus(pr[off.a + h] + dt_bias));

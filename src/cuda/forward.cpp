@@ -62,11 +62,16 @@ void Engine::project_normed(const Plan& p, const Ctx& c, const GpuParts& W, cons
                             float* x_out, const char* name) {
   const Dims& d = w->dims;
   if (!p.small) rms_norm_rows(c, ws.h, d.H, nullptr, p.T, norm_w, d.eps, x_out, ws.xb);
+  // A quantized part followed by a bf16 one (GGUF's float ssm_alpha/beta rows): one launch.
+  const bool with_tail = p.small && W.size() == 2 && W[0].quantized() && W[1].type == DType::BF16;
   int64_t row0 = 0;
-  for (const GpuMatrix& part : W) {
+  for (size_t i = 0; i < W.size(); ++i) {
+    const GpuMatrix& part = W[i];
     if (p.small) {
+      if (with_tail && i == 1) break;
       GemvArgs a;
       a.w = part;
+      if (with_tail) a.tail = W[1];
       a.ntok = p.T;
       a.input = GemvInput::Norm;
       a.x = ws.h;

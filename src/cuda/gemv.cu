@@ -76,8 +76,9 @@ __global__ __launch_bounds__(256, 2) void gemv_kernel(GemvArgs a) {
   };
   // The first weights are in flight while the previous kernel finishes.
   if (grp < groups) load(grp, 0);
+  gemv_before_wait<NT>(a, xs);
   grid_sync_prev();
-  gemv_prologue<NT>(a, xs, scratch);
+  gemv_after_wait<NT>(a, xs, scratch);
   __syncthreads();
 
   const int nkb = (chunks + 32 * U - 1) / (32 * U);
@@ -137,9 +138,12 @@ void gemv(const Ctx& ctx, GemvArgs a, const char* name) {
   a.cols = a.w.cols;
   if (a.ntok < 1 || a.ntok > kGemvMaxTokens) fail("gemv ", name, ": ", a.ntok, " tokens (1..", kGemvMaxTokens, ")");
   if (a.cols % 8 != 0) fail("gemv ", name, ": ", a.cols, " columns, a multiple of 8 is required");
-  if (a.ldx % 4 || (a.input == GemvInput::GatedNorm && (a.ldz % 4 || a.head_dim % 4 || a.cols / a.head_dim > 64)))
-    fail("gemv ", name, ": input rows must be 16-byte aligned (and at most 64 heads of a multiple of 4)");
-  if (a.counter && (a.topk_k > 16 || a.topk_E > a.cols)) fail("gemv ", name, ": top-k epilogue needs k <= 16 and E <= columns");
+  if (a.ldx % 4 || (a.input == GemvInput::GatedNorm && (a.ldz % 4 || a.head_dim % 4 || a.head_dim > kGatedNormMaxHeadDim)))
+    fail("gemv ", name, ": input rows must be 16-byte aligned (gated norm: heads of a multiple of 4, at most ",
+         kGatedNormMaxHeadDim, ")");
+  if (a.counter && (a.topk_k > kMaxK || a.topk_E > a.cols || a.topk_E > kMaxExperts))
+    fail("gemv ", name, ": the top-k epilogue needs k <= ", kMaxK, " and E <= min(columns, ", kMaxExperts, ")");
+  if (a.tail.data && !a.w.quantized()) fail("gemv ", name, ": tail rows follow quantized weights only");
   if (a.w.quantized()) {
     if (a.counter) fail("gemv ", name, ": the top-k epilogue needs bf16 weights");
     return gemv_quant(ctx, a, name);

@@ -1,77 +1,102 @@
 // The prologue of the GEMV kernels (gemv.cu, qgemv.cu): a step's few activation rows built in
 // shared memory as float, fused with the RMSNorm or gated RMSNorm that precedes the product.
+// It runs in two halves around grid_sync_prev(): what does not depend on the previous kernel
+// (norm weights; DeltaNet's gate z, written two launches back) is fetched while that kernel
+// finishes, so that after the wait only the input rows themselves are a memory round trip.
 #pragma once
 #include "cuda/common.cuh"
 #include "cuda/kernels.h"
 
 namespace a3b::cuda {
 
-// x rows into shared memory as float: a copy, RMSNorm of the residual (times its weight), or the
-// gated RMSNorm of DeltaNet (per head, plain weight, times silu(z)). Global reads are 16 bytes
-// wide and batched so that their latencies overlap.
+constexpr int kGatedNormMaxHeadDim = 256;  // two float4 per lane
+
+// Before the wait: xs[t] = the norm weight (Norm) or silu(z_t) · weight (GatedNorm); rows of
+// absent tokens are zero. Each thread writes the float4s that it reads again in gemv_after_wait.
 template <int NT>
-__device__ __forceinline__ void gemv_prologue(const GemvArgs& a, float* xs, float* scratch) {
-  __shared__ float head_inv[64];
+__device__ __forceinline__ void gemv_before_wait(const GemvArgs& a, float* xs) {
   const int tid = threadIdx.x, n4 = a.cols / 4;
   for (int t = 0; t < NT; ++t) {
-    float* dst = xs + t * a.cols;
+    float4* d4 = reinterpret_cast<float4*>(xs + t * a.cols);
     if (t >= a.ntok) {
-      for (int c = tid; c < a.cols; c += blockDim.x) dst[c] = 0.0f;
+      for (int c4 = tid; c4 < n4; c4 += blockDim.x) d4[c4] = make_float4(0, 0, 0, 0);
       continue;
     }
-    const int xr = a.x_rows ? a.x_rows[t] : t;
-    block_copy_f4(dst, a.x + size_t(xr) * a.ldx, a.cols);
-    __syncthreads();
     if (a.input == GemvInput::Norm) {
-      float ss = 0;
-      for (int c = tid; c < a.cols; c += blockDim.x) ss += dst[c] * dst[c];
-      ss = block_sum(ss, scratch);
-      const float inv = 1.0f / sqrtf(ss / float(a.cols) + a.eps);
+      block_copy_f4(xs + t * a.cols, a.norm_w, a.cols);
+    } else if (a.input == GemvInput::GatedNorm) {
+      const int xr = a.x_rows ? a.x_rows[t] : t, hd4 = a.head_dim / 4;
+      const float4* z4 = reinterpret_cast<const float4*>(a.z + size_t(xr) * a.ldz);
       const float4* w4 = reinterpret_cast<const float4*>(a.norm_w);
-      float4* d4 = reinterpret_cast<float4*>(dst);
+      for (int c4 = tid; c4 < n4; c4 += blockDim.x) {
+        const float4 z = z4[c4], w = w4[c4 % hd4];
+        d4[c4] = make_float4(silu(z.x) * w.x, silu(z.y) * w.y, silu(z.z) * w.z, silu(z.w) * w.w);
+      }
+    }
+  }
+}
+
+// After the wait: the input rows, normalised, times what gemv_before_wait left in xs.
+template <int NT>
+__device__ __forceinline__ void gemv_after_wait(const GemvArgs& a, float* xs, float* scratch) {
+  const int tid = threadIdx.x, n4 = a.cols / 4;
+  if (a.input == GemvInput::GatedNorm) __syncthreads();  // rows are read by other threads than wrote them
+  for (int t = 0; t < a.ntok && t < NT; ++t) {
+    const int xr = a.x_rows ? a.x_rows[t] : t;
+    const float* x = a.x + size_t(xr) * a.ldx;
+    float* dst = xs + t * a.cols;
+    float4* d4 = reinterpret_cast<float4*>(dst);
+    if (a.input == GemvInput::Plain) {
+      block_copy_f4(dst, x, a.cols);
+    } else if (a.input == GemvInput::Norm) {
+      // xs = x · w while summing squares (four loads in flight), then the scale in place.
+      const float4* x4 = reinterpret_cast<const float4*>(x);
+      float ss = 0;
       for (int base = tid; base < n4; base += 4 * blockDim.x) {
-        float4 w[4];
+        float4 v[4];
 #pragma unroll
         for (int i = 0; i < 4; ++i)
-          if (base + i * int(blockDim.x) < n4) w[i] = w4[base + i * blockDim.x];
+          if (base + i * int(blockDim.x) < n4) v[i] = x4[base + i * blockDim.x];
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
           const int c4 = base + i * blockDim.x;
           if (c4 >= n4) continue;
-          float4 v = d4[c4];
-          v.x *= inv * w[i].x, v.y *= inv * w[i].y, v.z *= inv * w[i].z, v.w *= inv * w[i].w;
-          d4[c4] = v;
-          if (a.x_out && blockIdx.x == 0) reinterpret_cast<float4*>(a.x_out + size_t(t) * a.cols)[c4] = v;
+          ss += v[i].x * v[i].x + v[i].y * v[i].y + v[i].z * v[i].z + v[i].w * v[i].w;
+          const float4 w = d4[c4];
+          d4[c4] = make_float4(v[i].x * w.x, v[i].y * w.y, v[i].z * w.z, v[i].w * w.w);
         }
       }
-    } else if (a.input == GemvInput::GatedNorm) {
-      const int lane = tid % 32, hd = a.head_dim, heads = a.cols / hd;
-      for (int hh = tid / 32; hh < heads; hh += blockDim.x / 32) {
-        float ss = 0;
-        for (int d = lane; d < hd; d += 32) ss += dst[hh * hd + d] * dst[hh * hd + d];
-        ss = warp_sum(ss);
-        if (lane == 0) head_inv[hh] = 1.0f / sqrtf(ss / float(hd) + a.eps);
+      const float inv = 1.0f / sqrtf(block_sum(ss, scratch) / float(a.cols) + a.eps);
+      const bool out = a.x_out && blockIdx.x == 0;
+      for (int c4 = tid; c4 < n4; c4 += blockDim.x) {
+        float4 v = d4[c4];
+        v.x *= inv, v.y *= inv, v.z *= inv, v.w *= inv;
+        d4[c4] = v;
+        if (out) reinterpret_cast<float4*>(a.x_out + size_t(t) * a.cols)[c4] = v;
       }
-      __syncthreads();
-      const float4* z4 = reinterpret_cast<const float4*>(a.z + size_t(xr) * a.ldz);
-      float4* d4 = reinterpret_cast<float4*>(dst);
-      for (int base = tid; base < n4; base += 4 * blockDim.x) {
-        float4 z[4];
+    } else {
+      // Gated norm per head (a warp each): xs *= x · rsqrt(mean x²) over the head's values.
+      const int lane = tid % 32, hd4 = a.head_dim / 4, heads = a.cols / a.head_dim;
+      const float4* x4 = reinterpret_cast<const float4*>(x);
+      for (int hh = tid / 32; hh < heads; hh += blockDim.x / 32) {
+        float4 v[2];
+        float ss = 0;
 #pragma unroll
-        for (int i = 0; i < 4; ++i)
-          if (base + i * int(blockDim.x) < n4) z[i] = z4[base + i * blockDim.x];
+        for (int j = 0; j < 2; ++j) {
+          const int e4 = lane + 32 * j;
+          if (e4 < hd4) {
+            v[j] = x4[hh * hd4 + e4];
+            ss += v[j].x * v[j].x + v[j].y * v[j].y + v[j].z * v[j].z + v[j].w * v[j].w;
+          }
+        }
+        const float inv = 1.0f / sqrtf(warp_sum(ss) / float(a.head_dim) + a.eps);
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          const int c4 = base + i * blockDim.x;
-          if (c4 >= n4) continue;
-          const int c = 4 * c4, d = c % hd;  // hd is a multiple of 4
-          const float inv = head_inv[c / hd];
-          float4 v = d4[c4];
-          v.x *= inv * a.norm_w[d] * silu(z[i].x);
-          v.y *= inv * a.norm_w[d + 1] * silu(z[i].y);
-          v.z *= inv * a.norm_w[d + 2] * silu(z[i].z);
-          v.w *= inv * a.norm_w[d + 3] * silu(z[i].w);
-          d4[c4] = v;
+        for (int j = 0; j < 2; ++j) {
+          const int e4 = lane + 32 * j;
+          if (e4 >= hd4) continue;
+          float4 g = d4[hh * hd4 + e4];
+          g.x *= v[j].x * inv, g.y *= v[j].y * inv, g.z *= v[j].z * inv, g.w *= v[j].w * inv;
+          d4[hh * hd4 + e4] = g;
         }
       }
     }

@@ -96,6 +96,9 @@ struct GemvArgs {
   float* y = nullptr;
   int ldy = 0;
   bool accumulate = false;   // y += W x
+  // Quantized w only: bf16 rows that follow w's in y (a projection whose last rows the file
+  // keeps in float, as GGUF's ssm_alpha / ssm_beta), computed by extra blocks of the same launch.
+  GpuMatrix tail;
   // Router epilogue: the last block to finish takes the top-k of each token's first topk_E
   // outputs (softmax, renormalised) into topk_id / topk_w. counter is 0 before and after.
   int* counter = nullptr;

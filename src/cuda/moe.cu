@@ -1,8 +1,6 @@
 // Sparse MoE on the GPU (architecture.md §8). Few tokens: two fused gather-GEMV kernels that read
 // only the selected experts (gate/up with SiLU, then down with the routing weights, the shared
 // expert and the residual add). Many tokens: rows sorted by expert, then grouped tensor-core GEMMs.
-#include <climits>
-
 #include "cuda/common.cuh"
 #include "cuda/kernels.h"
 #include "cuda/topk.cuh"
@@ -76,43 +74,50 @@ __global__ __launch_bounds__(256, 4) void moe_gate_up_kernel(MoeArgs a, int act_
 }
 
 // Block (row chunk, token): h[t][r] += Σ_j w_j down_{e_j}[r] · act_j + σ(s) shared_down[r] · act_k.
-// Every slot's chunks of the row are in flight together.
+// Every slot's chunks of the row are in flight together, and the first of them are requested
+// before the grid waits: the router ran two launches back, and a launch only starts once the one
+// before it has passed its own wait, so the expert ids are final here (see grid_sync_prev).
 constexpr int kDownSlots = 9;
 __global__ __launch_bounds__(256, 2) void moe_down_kernel(MoeArgs a, int act_stride) {
   extern __shared__ float4 smem4[];
   float* acts = reinterpret_cast<float*>(smem4);  // [k + 1][act_stride]
-  __shared__ int ids[kMaxK];
   __shared__ float ws[kMaxK + 1];
-  grid_sync_prev();
   const Dims d = a.d;
   const int t = blockIdx.y, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const bool has_shared = a.sh_down.data != nullptr;
   const int nslots = d.k + (has_shared ? 1 : 0);
-  block_copy_f4(acts, a.act + size_t(t) * (d.k + 1) * act_stride, nslots * act_stride);
-  if (threadIdx.x < d.k) {
-    ids[threadIdx.x] = a.topk_id[t * d.k + threadIdx.x];
-    ws[threadIdx.x] = a.topk_w[t * d.k + threadIdx.x];
-  }
-  if (threadIdx.x == 0) ws[d.k] = has_shared ? sigmoid(a.logits[size_t(t) * (d.E + 1) + d.E]) : 0.0f;
-  __syncthreads();
+  const int my_id = lane < d.k ? a.topk_id[t * d.k + lane] : 0;  // lane s holds slot s's expert
   const int r = blockIdx.x * 8 + warp;
-  if (r >= d.H) return;
   auto row = [&](int s) {
-    return s < d.k ? a.down.bf() + (size_t(ids[s]) * d.H + r) * d.I : a.sh_down.bf() + size_t(r) * d.Is;
+    const int e = __shfl_sync(0xffffffffu, my_id, s < d.k ? s : 0);
+    return s < d.k ? a.down.bf() + (size_t(e) * d.H + r) * d.I : a.sh_down.bf() + size_t(r) * d.Is;
   };
   auto n_chunks = [&](int s) { return (s < d.k ? d.I : d.Is) / 8; };
+  uint4 wv[kDownSlots][2];
+  auto load = [&](int cb, int s0) {
+#pragma unroll
+    for (int si = 0; si < kDownSlots; ++si) {
+      const int s = s0 + si;
+      const bf16* base = row(s);  // outside the branch: every lane joins the shuffle
+#pragma unroll
+      for (int cc = 0; cc < 2; ++cc) {
+        const int c = cb + lane + 32 * cc;
+        wv[si][cc] = r < d.H && s < nslots && c < n_chunks(s) ? ld_stream(base + size_t(c) * 8) : make_uint4(0, 0, 0, 0);
+      }
+    }
+  };
+  load(0, 0);
+  grid_sync_prev();
+  block_copy_f4(acts, a.act + size_t(t) * (d.k + 1) * act_stride, nslots * act_stride);
+  if (threadIdx.x < d.k) ws[threadIdx.x] = a.topk_w[t * d.k + threadIdx.x];
+  if (threadIdx.x == 0) ws[d.k] = has_shared ? sigmoid(a.logits[size_t(t) * (d.E + 1) + d.E]) : 0.0f;
+  __syncthreads();
+  if (r >= d.H) return;
   const int max_chunks = max(d.I, d.Is) / 8;
   float acc = 0;
   for (int cb = 0; cb < max_chunks; cb += 64) {
     for (int s0 = 0; s0 < nslots; s0 += kDownSlots) {
-      uint4 wv[kDownSlots][2];
-#pragma unroll
-      for (int si = 0; si < kDownSlots; ++si)
-#pragma unroll
-        for (int cc = 0; cc < 2; ++cc) {
-          const int s = s0 + si, c = cb + lane + 32 * cc;
-          wv[si][cc] = s < nslots && c < n_chunks(s) ? ld_stream(row(s) + size_t(c) * 8) : make_uint4(0, 0, 0, 0);
-        }
+      if (cb > 0 || s0 > 0) load(cb, s0);
 #pragma unroll
       for (int si = 0; si < kDownSlots; ++si)
 #pragma unroll
@@ -213,7 +218,7 @@ __global__ void moe_combine_kernel(MoeArgs a) {
 
 void check(const Dims& d) {
   if (d.k > kMaxK) fail("CUDA MoE: ", d.k, " experts per token (at most ", kMaxK, ")");
-  if (d.E > 1024) fail("CUDA MoE: ", d.E, " experts (at most 1024)");
+  if (d.E > kMaxExperts) fail("CUDA MoE: ", d.E, " experts (at most ", kMaxExperts, ")");
   if (d.H % 8 || d.I % 8 || d.Is % 8) fail("CUDA MoE: hidden and expert widths must be multiples of 8");
 }
 

@@ -18,8 +18,52 @@ __host__ __device__ inline int lanes_per_row(int units) {
 }
 
 // y = W x for NT tokens: the prologue builds x as float (with its RMSNorm), then int8 per 32.
-// A warp takes two passes of 32 / L rows at once, L lanes per row, one unit per lane in flight
-// per row (the first ones loaded before the prologue); partial sums meet by shuffles in the L lanes.
+// A warp takes two passes of 32 / L rows at once, L lanes per row; partial sums meet by shuffles
+// in the L lanes. A lane's work is a sequence of (pair, unit) items, and the next item's weights
+// are requested before the current one is multiplied: two register sets used in turn, so no
+// load result is copied (a copy would wait for it). The first weights load before the prologue.
+constexpr int kTailChunks = 8;  // 16-byte chunks of a tail row a lane holds at once (2,048 columns)
+
+// The bf16 tail rows (GemvArgs::tail) in blocks after the quantized ones: a warp per row, the
+// first chunks loaded before the wait like the quantized weights.
+template <int NT>
+struct TailRows {
+  uint4 w[kTailChunks];
+  int row;
+  __device__ void load(const GpuMatrix& m, int c0) {
+    const int lane = threadIdx.x % 32, chunks = m.cols / 8;
+#pragma unroll
+    for (int i = 0; i < kTailChunks; ++i) {
+      const int c = c0 + 32 * i + lane;
+      w[i] = row < m.rows && c < chunks ? ld_stream(m.bf() + size_t(row) * m.cols + size_t(c) * 8) : make_uint4(0, 0, 0, 0);
+    }
+  }
+  __device__ void run(const GemvArgs& a, const float* xs) {
+    const int lane = threadIdx.x % 32, chunks = a.tail.cols / 8;
+    float acc[NT] = {};
+    for (int c0 = 0; c0 < chunks; c0 += 32 * kTailChunks) {
+      if (c0 > 0) load(a.tail, c0);
+#pragma unroll
+      for (int i = 0; i < kTailChunks; ++i) {
+        const int c = c0 + 32 * i + lane;
+        if (c < chunks)
+#pragma unroll
+          for (int t = 0; t < NT; ++t) acc[t] += dot8(w[i], xs + t * a.cols + c * 8);
+      }
+    }
+#pragma unroll
+    for (int t = 0; t < NT; ++t) {
+      const float s = warp_sum(acc[t]);
+      if (lane == 0 && row < a.tail.rows && t < a.ntok) {
+        float* y = a.y + size_t(t) * a.ldy + a.rows + row;
+        *y = a.accumulate ? *y + s : s;
+      }
+    }
+  }
+};
+
+__host__ __device__ inline int tail_blocks(const GemvArgs& a) { return a.tail.data ? (int(a.tail.rows) + kWarps - 1) / kWarps : 0; }
+
 template <int NT, DType T>
 __global__ __launch_bounds__(256, 2) void qgemv_kernel(GemvArgs a) {
   using Unit = typename UnitOf<T>::type;
@@ -32,55 +76,74 @@ __global__ __launch_bounds__(256, 2) void qgemv_kernel(GemvArgs a) {
   __shared__ float scratch[33];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int units = cols / kUnit, L = lanes_per_row(units), per = 32 / L, sub = lane / L, ul = lane % L;
-  const int pairs = (a.rows + 2 * per - 1) / (2 * per);
-  Unit w[2];
-  auto load = [&](int p, int u) {
+  const int main_blocks = int(gridDim.x) - tail_blocks(a);
+  const int pairs = (a.rows + 2 * per - 1) / (2 * per), iters = (units + L - 1) / L, stride = main_blocks * kWarps;
+  if (int(blockIdx.x) >= main_blocks) {  // a block of tail rows
+    TailRows<NT> tail;
+    tail.row = (int(blockIdx.x) - main_blocks) * kWarps + warp;
+    tail.load(a.tail, 0);
+    gemv_before_wait<NT>(a, xs);
+    grid_sync_prev();
+    gemv_after_wait<NT>(a, xs, scratch);
+    tail.run(a, xs);
+    return;
+  }
+  auto row_of = [&](int p, int r) { return (2 * p + r) * per + sub; };
+  auto load = [&](Unit* w, int p, int it) {
+    const int u = it * L + ul;
 #pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const int row = (2 * p + r) * per + sub;
-      if (row < a.rows) w[r].load(a.w.data + size_t(row) * a.w.row_bytes, cols, u, a.w.tables);
-    }
+    for (int r = 0; r < 2; ++r)
+      if (row_of(p, r) < a.rows && u < units) w[r].load(a.w.data + size_t(row_of(p, r)) * a.w.row_bytes, cols, u, a.w.tables);
   };
-  // The first weights are in flight while the previous kernel finishes and the prologue runs.
-  int p = blockIdx.x * kWarps + warp;
-  bool preloaded = p < pairs && ul < units;
-  if (preloaded) load(p, ul);
+  Unit wa[2], wb[2];
+  int p = blockIdx.x * kWarps + warp, it = 0;
+  if (p < pairs) load(wa, p, 0);
+  gemv_before_wait<NT>(a, xs);
   grid_sync_prev();
-  gemv_prologue<NT>(a, xs, scratch);
-  for (int t = 0; t < NT; ++t) quantize_act(xs + t * cols, cols, xq + t * cols, xd + t * nblk, xsum + t * nblk);
+  gemv_after_wait<NT>(a, xs, scratch);
+  quantize_act(xs, NT * cols, xq, xd, xsum);  // the NT rows are contiguous in every array
   __syncthreads();
 
-  for (; p < pairs; p += gridDim.x * kWarps) {
-    int row[2];
-    float acc[2][NT];
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      row[r] = (2 * p + r) * per + sub;
-#pragma unroll
-      for (int t = 0; t < NT; ++t) acc[r][t] = 0.0f;
-    }
-    for (int u = ul; u < units; u += L) {
-      if (!preloaded) load(p, u);
-      preloaded = false;
-#pragma unroll
-      for (int r = 0; r < 2; ++r)
-        if (row[r] < a.rows)
-#pragma unroll
-          for (int t = 0; t < NT; ++t)
-            acc[r][t] += w[r].dot(u, QAct{xq + t * cols, xd + t * nblk, xsum + t * nblk, xs + t * cols});
-    }
+  float acc[2][NT];
+  auto zero = [&] {
 #pragma unroll
     for (int r = 0; r < 2; ++r)
 #pragma unroll
-      for (int t = 0; t < NT; ++t) {
-        float s = acc[r][t];
-        for (int o = L / 2; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-        if (ul == 0 && row[r] < a.rows && t < a.ntok) {
-          float* y = a.y + size_t(t) * a.ldy + row[r];
-          *y = a.accumulate ? *y + s : s;
+      for (int t = 0; t < NT; ++t) acc[r][t] = 0.0f;
+  };
+  zero();
+  // One item: request the next one's weights into `next`, multiply `cur`; false when done.
+  auto step = [&](Unit* cur, Unit* next) {
+    int np = p, nit = it + 1;
+    if (nit == iters) nit = 0, np += stride;
+    if (np < pairs) load(next, np, nit);
+    const int u = it * L + ul;
+#pragma unroll
+    for (int r = 0; r < 2; ++r)
+      if (row_of(p, r) < a.rows && u < units)
+#pragma unroll
+        for (int t = 0; t < NT; ++t)
+          acc[r][t] += cur[r].dot(u, QAct{xq + t * cols, xd + t * nblk, xsum + t * nblk, xs + t * cols});
+    if (nit == 0) {  // the pair is complete (iters is the same for every lane: no divergence here)
+#pragma unroll
+      for (int r = 0; r < 2; ++r)
+#pragma unroll
+        for (int t = 0; t < NT; ++t) {
+          float s = acc[r][t];
+          for (int o = L / 2; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+          if (ul == 0 && row_of(p, r) < a.rows && t < a.ntok) {
+            float* y = a.y + size_t(t) * a.ldy + row_of(p, r);
+            *y = a.accumulate ? *y + s : s;
+          }
         }
-      }
-  }
+      zero();
+    }
+    p = np, it = nit;
+    return p < pairs;
+  };
+  if (p < pairs)
+    while (step(wa, wb) && step(wb, wa)) {
+    }
 }
 
 template <int NT>
@@ -88,7 +151,7 @@ void launch_qgemv(const Ctx& ctx, const GemvArgs& a, const char* name) {
   const int cols = a.cols, units = cols / kUnit, per = 32 / lanes_per_row(units);
   const size_t smem = size_t(NT) * cols * (sizeof(float) + 1) + size_t(NT) * (cols / 32) * 2 * sizeof(float);
   const int pairs = (a.rows + 2 * per - 1) / (2 * per);
-  const unsigned grid = std::min<unsigned>(blocks_for(pairs, kWarps), unsigned(2 * ctx.sms));
+  const unsigned grid = std::min<unsigned>(blocks_for(pairs, kWarps), unsigned(2 * ctx.sms)) + tail_blocks(a);
   dispatch_quant(a.w.type, [&]<DType T>() { launch(ctx, name, qgemv_kernel<NT, T>, grid, 256, smem, a); });
 }
 
@@ -188,6 +251,8 @@ void fill_random_quant(cudaStream_t s, const GpuMatrix& m, float spread, uint64_
 
 void gemv_quant(const Ctx& ctx, const GemvArgs& a, const char* name) {
   if (a.cols % kUnit != 0) fail("gemv ", name, ": quantized rows of ", a.cols, " weights (a multiple of 64 needed)");
+  if (a.tail.data && (a.tail.type != DType::BF16 || a.tail.cols != a.cols || a.counter))
+    fail("gemv ", name, ": tail rows must be bf16 with the same columns (and no top-k epilogue)");
   if (a.ntok == 1) launch_qgemv<1>(ctx, a, name);
   else if (a.ntok == 2) launch_qgemv<2>(ctx, a, name);
   else launch_qgemv<4>(ctx, a, name);

@@ -29,16 +29,17 @@ struct ActRows {
   __device__ QAct row(int i) const {
     return QAct{q + i * width, d + i * (width / 32), s + i * (width / 32), f + i * width};
   }
-  __device__ void quantize(int i) {
-    quantize_act(f + i * width, width, q + i * width, d + i * (width / 32), s + i * (width / 32));
-  }
+  // The first n rows at once (rows are contiguous in every array).
+  __device__ void quantize(int n) { quantize_act(f, n * width, q, d, s); }
 };
 
 constexpr int kGateUpUnits = 2;  // units of each row a lane holds at once (H = 4096 in one go)
 
 // Block (8 pairs, slot, token); shared: the slot is k. act[t][slot][j] = silu(gate_j · x) · (up_j · x).
+// ids_early: the routing was written two or more launches back, so the weights can be requested
+// before the grid waits (a launch starts only after the one before it has passed its wait).
 template <DType T>
-__global__ __launch_bounds__(256) void qmoe_gate_up_kernel(MoeArgs a, int act_stride, bool shared) {
+__global__ __launch_bounds__(256) void qmoe_gate_up_kernel(MoeArgs a, int act_stride, bool shared, bool ids_early) {
   using Unit = typename UnitOf<T>::type;
   extern __shared__ float4 smem4[];
   const Dims d = a.d;
@@ -46,7 +47,7 @@ __global__ __launch_bounds__(256) void qmoe_gate_up_kernel(MoeArgs a, int act_st
   const int t = blockIdx.z, slot = shared ? d.k : int(blockIdx.y), warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const GpuMatrix& W = shared ? a.sh_gate_up : a.gate_up;
   const int width = shared ? d.Is : d.I, j = blockIdx.x * 8 + warp, units = d.H / kUnit;
-  grid_sync_prev();
+  if (!shared && !ids_early) grid_sync_prev();
   const bool active = j < width;
   const int64_t base = shared || !active ? 0 : int64_t(a.topk_id[t * d.k + slot]) * 2 * d.I;
   const uint8_t* rg = W.data + size_t(base + 2 * j) * W.row_bytes;
@@ -60,9 +61,10 @@ __global__ __launch_bounds__(256) void qmoe_gate_up_kernel(MoeArgs a, int act_st
       wu[i].load(ru, d.H, c, W.tables);
     }
   }
+  if (shared || ids_early) grid_sync_prev();
   block_copy_f4(x.f, a.x + size_t(t) * d.H, d.H);
   __syncthreads();
-  x.quantize(0);
+  x.quantize(1);
   __syncthreads();
   if (!active) return;
   const QAct xa = x.row(0);
@@ -89,6 +91,7 @@ constexpr int kDownItems = 3;  // (slot, unit) items a lane holds at once: 8 slo
 
 // Block (8 rows, token): h[t][r] += Σ_slots w_s · down_s[r] · act_s, over the routed slots or
 // the shared one. Lanes split (slot, unit) items, so rows of few units still use the whole warp.
+// The first weights are requested before the grid waits: the routing is two or more launches back.
 template <DType T>
 __global__ __launch_bounds__(256) void qmoe_down_kernel(MoeArgs a, int act_stride, bool shared) {
   using Unit = typename UnitOf<T>::type;
@@ -98,7 +101,6 @@ __global__ __launch_bounds__(256) void qmoe_down_kernel(MoeArgs a, int act_strid
   ActRows acts(smem4, nslots, width);
   const int t = blockIdx.y, warp = threadIdx.x / 32, lane = threadIdx.x % 32, r = blockIdx.x * 8 + warp;
   const GpuMatrix& W = shared ? a.sh_down : a.down;
-  grid_sync_prev();
   auto row_of = [&](int s) {
     const int64_t e = shared ? 0 : a.topk_id[t * d.k + s];
     return W.data + size_t(e * d.H + r) * W.row_bytes;
@@ -109,10 +111,11 @@ __global__ __launch_bounds__(256) void qmoe_down_kernel(MoeArgs a, int act_strid
     const int i = lane + 32 * k;
     if (r < d.H && i < items) w[k].load(row_of(i / units), width, i % units, W.tables);
   }
+  grid_sync_prev();
   for (int s = 0; s < nslots; ++s)
     block_copy_f4(acts.f + s * width, a.act + (size_t(t) * (d.k + 1) + (shared ? d.k : s)) * act_stride, width);
   __syncthreads();
-  for (int s = 0; s < nslots; ++s) acts.quantize(s);
+  acts.quantize(nslots);
   __syncthreads();
   if (r >= d.H) return;
   auto weight = [&](int s) {
@@ -140,15 +143,17 @@ void moe_small_quant(const Ctx& ctx, const MoeArgs& a, int act_stride) {
   if (d.H % kUnit || d.I % kUnit || (d.Is && d.Is % kUnit))
     fail("CUDA MoE: quantized experts need hidden and expert widths that are multiples of 64");
   const bool has_shared = a.sh_gate_up.data != nullptr;
-  dispatch_quant<true>(a.gate_up.type, [&]<DType T>() {
-    launch(ctx, "moe/gate_up", qmoe_gate_up_kernel<T>, dim3(blocks_for(d.I, 8), unsigned(d.k), unsigned(a.T)), 256,
-           act_smem(1, d.H), a, act_stride, false);
-  });
+  // The shared expert's gate/up goes first: it needs no routing, and it puts the router two
+  // launches behind the routed experts' kernels, which then fetch weights before their wait.
   if (has_shared)
     dispatch_quant<true>(a.sh_gate_up.type, [&]<DType T>() {
       launch(ctx, "moe/gate_up", qmoe_gate_up_kernel<T>, dim3(blocks_for(d.Is, 8), 1, unsigned(a.T)), 256,
-             act_smem(1, d.H), a, act_stride, true);
+             act_smem(1, d.H), a, act_stride, true, false);
     });
+  dispatch_quant<true>(a.gate_up.type, [&]<DType T>() {
+    launch(ctx, "moe/gate_up", qmoe_gate_up_kernel<T>, dim3(blocks_for(d.I, 8), unsigned(d.k), unsigned(a.T)), 256,
+           act_smem(1, d.H), a, act_stride, false, has_shared);
+  });
   dispatch_quant<true>(a.down.type, [&]<DType T>() {
     launch(ctx, "moe/down", qmoe_down_kernel<T>, dim3(blocks_for(d.H, 8), unsigned(a.T)), 256, act_smem(d.k, d.I), a,
            act_stride, false);

@@ -29,25 +29,34 @@ struct QAct {
   const float* f;
 };
 
-// Block-wide: n floats (n a multiple of 32) into q/d/s, one thread per block of 32 (a warp per
-// block would spend its time in shuffles). Thread b starts at element b % 32, so that the threads
-// of a warp read 32 different banks.
+// Block-wide: n floats (n a multiple of 32, x and q 16- and 4-byte aligned) into q/d/s. Eight
+// lanes share a block of 32 values, four each (one 16-byte load, one 4-byte store), and meet by
+// three shuffles; a warp takes four blocks per pass, so the loop bound is warp-uniform and every
+// lane joins every shuffle. (One thread per block serialised 64 shared-memory accesses per block:
+// the MoE down kernel's eight slots of 16 blocks kept 16 of 256 threads busy.)
 __device__ __forceinline__ void quantize_act(const float* x, int n, int8_t* q, float* d, float* s) {
-  for (int b = threadIdx.x; b < n / 32; b += blockDim.x) {
-    const float* xb = x + 32 * b;
-    float amax = 0.0f;
-#pragma unroll 8
-    for (int j = 0; j < 32; ++j) amax = fmaxf(amax, fabsf(xb[(j + b) & 31]));
+  const int nb = n / 32, l8 = threadIdx.x % 8, warp = threadIdx.x / 32, step = blockDim.x / 8;
+  for (int b0 = 4 * warp; b0 < nb; b0 += step) {
+    const int b = b0 + (threadIdx.x / 8) % 4;
+    const bool ok = b < nb;
+    const float4 v = ok ? reinterpret_cast<const float4*>(x + 32 * b)[l8] : make_float4(0, 0, 0, 0);
+    float amax = fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w)));
+#pragma unroll
+    for (int o = 4; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
     const float scale = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-    int sum = 0;
-#pragma unroll 8
-    for (int j = 0; j < 32; ++j) {
-      const int jj = (j + b) & 31, qi = __float2int_rn(xb[jj] * inv);
-      q[32 * b + jj] = int8_t(qi);
-      sum += qi;
+    const int q0 = __float2int_rn(v.x * inv), q1 = __float2int_rn(v.y * inv);
+    const int q2 = __float2int_rn(v.z * inv), q3 = __float2int_rn(v.w * inv);
+    int sum = q0 + q1 + q2 + q3;
+#pragma unroll
+    for (int o = 4; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+    if (ok) {
+      reinterpret_cast<uint32_t*>(q + 32 * b)[l8] =
+          (uint32_t(q0) & 0xff) | ((uint32_t(q1) & 0xff) << 8) | ((uint32_t(q2) & 0xff) << 16) | (uint32_t(q3) << 24);
+      if (l8 == 0) {
+        d[b] = scale;
+        s[b] = scale * float(sum);
+      }
     }
-    d[b] = scale;
-    s[b] = scale * float(sum);
   }
 }
 
