@@ -22,25 +22,46 @@ __device__ __forceinline__ bf16* v_cache(const AttnArgs& a, const SeqDesc& sd, i
 // the cache at the token's position, queries into a.q.
 __global__ void attn_prepare_kernel(AttnArgs a) {
   __shared__ alignas(16) float buf[8][kMaxD];
-  grid_sync_prev();
   const Dims d = a.d;
   const int t = blockIdx.x, warp = threadIdx.x / 32, lane = threadIdx.x % 32, D = d.D, half = d.rot / 2;
   const int pos = a.m.tok_pos[t];
   const SeqDesc sd = a.m.seqs[a.m.tok_seq[t]];
   const float* row = a.proj + size_t(t) * a.ldp;
   float* b = buf[warp];
-  for (int hh = warp; hh < d.nq + d.nkv; hh += 8) {
-    const bool is_q = hh < d.nq;
+  // Block y, warp w: head y·8 + w of the q heads, then k heads, then the v heads to copy.
+  const int hh = blockIdx.y * 8 + warp;
+  // Norm weights and rotary frequencies before the wait (the position is known already).
+  const bool is_q = hh < d.nq;
+  const float* w = is_q ? a.q_norm : a.k_norm;
+  float4 wv[kMaxD / 128];
+  float freq[kMaxD / 32];
+  if (hh < d.nq + d.nkv) {
+#pragma unroll
+    for (int m = 0; m < kMaxD / 128; ++m)
+      if (lane + 32 * m < D / 4) wv[m] = reinterpret_cast<const float4*>(w)[lane + 32 * m];
+#pragma unroll
+    for (int m = 0; m < kMaxD / 32; ++m) {
+      const int i = lane + 32 * m;
+      freq[m] = i < d.rot ? a.inv_freq[i < half ? i : i - half] : 0.0f;
+    }
+  }
+  grid_sync_prev();
+  if (hh >= d.nq + d.nkv) {
+    const int g = hh - d.nq - d.nkv;
+    if (g >= d.nkv) return;
+    const float* src = row + size_t(2 * d.nq + d.nkv) * D + size_t(g) * D;
+    for (int i = lane; i < D; i += 32) v_cache(a, sd, g)[size_t(pos) * D + i] = __float2bfloat16_rn(src[i]);
+    return;
+  }
+  {
     const float* src = is_q ? row + size_t(hh) * 2 * D : row + size_t(2 * d.nq) * D + size_t(hh - d.nq) * D;
-    const float* w = is_q ? a.q_norm : a.k_norm;
-    float4 v[kMaxD / 128], wv[kMaxD / 128];
+    float4 v[kMaxD / 128];
     float ss = 0;
 #pragma unroll
     for (int m = 0; m < kMaxD / 128; ++m) {
       const int i4 = lane + 32 * m;
       if (i4 < D / 4) {
         v[m] = reinterpret_cast<const float4*>(src)[i4];
-        wv[m] = reinterpret_cast<const float4*>(w)[i4];
         ss += v[m].x * v[m].x + v[m].y * v[m].y + v[m].z * v[m].z + v[m].w * v[m].w;
       }
     }
@@ -61,9 +82,10 @@ __global__ void attn_prepare_kernel(AttnArgs a) {
       if (i >= D) break;
       float v = b[i];
       if (i < d.rot) {
-        const int f = i < half ? i : i - half;
-        const float angle = float(pos) * a.inv_freq[f];
-        const float c = cosf(angle) * a.rope_scale, s = sinf(angle) * a.rope_scale;
+        const float angle = float(pos) * freq[m];
+        float c, s;
+        sincosf(angle, &s, &c);
+        c *= a.rope_scale, s *= a.rope_scale;
         v = i < half ? b[i] * c - b[i + half] * s : b[i] * c + b[i - half] * s;
       }
       out[m] = v;
@@ -76,10 +98,6 @@ __global__ void attn_prepare_kernel(AttnArgs a) {
       if (is_q) a.q[(size_t(t) * d.nq + hh) * D + i] = out[m];
       else k_cache(a, sd, hh - d.nq)[size_t(pos) * D + i] = __float2bfloat16_rn(out[m]);
     }
-  }
-  for (int g = warp; g < d.nkv; g += 8) {
-    const float* src = row + size_t(2 * d.nq + d.nkv) * D + size_t(g) * D;
-    for (int i = lane; i < D; i += 32) v_cache(a, sd, g)[size_t(pos) * D + i] = __float2bfloat16_rn(src[i]);
   }
 }
 
@@ -375,7 +393,7 @@ void attn_decode_split(int max_ctx, int* n_chunks, int* chunk_len) {
 
 void attn_prepare(const Ctx& ctx, const AttnArgs& a) {
   if (a.d.D > kMaxD || a.d.D % 8 != 0) fail("CUDA attention: head_dim ", a.d.D, " must be a multiple of 8 up to ", kMaxD);
-  launch(ctx, "attention/prepare", attn_prepare_kernel, unsigned(a.m.T), 256, 0, a);
+  launch(ctx, "attention/prepare", attn_prepare_kernel, dim3(unsigned(a.m.T), blocks_for(a.d.nq + 2 * a.d.nkv, 8)), 256, 0, a);
 }
 
 void attn_decode(const Ctx& ctx, const AttnArgs& a) {

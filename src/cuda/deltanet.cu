@@ -63,21 +63,26 @@ __global__ __launch_bounds__(256) void gdn_step_kernel(GdnArgs a) {
   }
   const int K = d.conv_k, items = 2 * dk + kCols;
   const bool pre = kFused && K <= kPreConvK && items <= 2 * int(blockDim.x);
-  float w_now[2] = {0, 0}, past[2] = {0, 0};  // the current input's tap; Σ taps · earlier inputs
+  // Per item (pre): its channel, where it goes, the current input's tap, Σ taps · earlier inputs.
+  int pch[2] = {-1, -1};
+  float* pdst[2] = {nullptr, nullptr};
+  bool powner[2] = {false, false};
+  float w_now[2] = {0, 0}, past[2] = {0, 0};
   if (pre) {
 #pragma unroll
     for (int it = 0; it < 2; ++it) {
-      int ch;
-      float* dst;
-      bool owner;
       const int idx = tid + it * blockDim.x;
-      if (idx >= items || !channel(idx, &ch, &dst, &owner)) continue;
-      const float* w = a.conv_w + size_t(ch) * K;
+      if (idx >= items) continue;
+      if (!channel(idx, &pch[it], &pdst[it], &powner[it])) {
+        pch[it] = -1;  // a padding column: zero
+        continue;
+      }
+      const float* w = a.conv_w + size_t(pch[it]) * K;
       w_now[it] = w[K - 1];
 #pragma unroll
       for (int jj = 0; jj < kPreConvK - 1; ++jj) {
         const int p = sd.pos0 - (K - 1) + jj;
-        if (jj < K - 1 && p >= 0) past[it] += w[jj] * ring[size_t(p % K) * d.conv_dim + ch];
+        if (jj < K - 1 && p >= 0) past[it] += w[jj] * ring[size_t(p % K) * d.conv_dim + pch[it]];
       }
     }
   }
@@ -88,43 +93,49 @@ __global__ __launch_bounds__(256) void gdn_step_kernel(GdnArgs a) {
   for (int tt = 0; tt < n; ++tt) {
     const int row = sd.row0 + tt, pos = sd.pos0 + tt;
     const float* pr = a.proj + size_t(row) * a.ldp;
-    // One q/k/v input: the conv output (decode; from the fetched taps when pre) or u's row.
-    auto input = [&](int idx, float wn, float ps) {
-      int ch;
-      float* dst;
-      bool owner;
-      if (!channel(idx, &ch, &dst, &owner)) {
-        *dst = 0.0f;
-        return;
+    // The step's own inputs, all requested at once: the items' channels and (thread 0) β, decay.
+    float raw[2] = {0, 0}, in_a = 0, in_b = 0;
+    if (pre)
+#pragma unroll
+      for (int it = 0; it < 2; ++it)
+        if (pch[it] >= 0) raw[it] = pr[pch[it]];
+    if (tid == 0) in_a = pr[off.a + h], in_b = pr[off.b + h];
+    if (pre) {
+#pragma unroll
+      for (int it = 0; it < 2; ++it) {
+        if (pch[it] >= 0) {
+          *pdst[it] = silu(w_now[it] * raw[it] + past[it]);
+          if (powner[it]) ring[size_t(pos % K) * d.conv_dim + pch[it]] = raw[it];
+        } else if (pdst[it]) {
+          *pdst[it] = 0.0f;
+        }
       }
-      if (!kFused) {
-        *dst = a.u[size_t(row) * d.conv_dim + ch];
-        return;
-      }
-      float acc;
-      if (pre) {
-        acc = wn * pr[ch] + ps;
-      } else {
+    } else {
+      for (int idx = tid; idx < items; idx += blockDim.x) {
+        int ch;
+        float* dst;
+        bool owner;
+        if (!channel(idx, &ch, &dst, &owner)) {
+          *dst = 0.0f;
+          continue;
+        }
+        if (!kFused) {
+          *dst = a.u[size_t(row) * d.conv_dim + ch];
+          continue;
+        }
         const float* w = a.conv_w + size_t(ch) * K;
-        acc = w[K - 1] * pr[ch];
+        float acc = w[K - 1] * pr[ch];
         for (int jj = 0; jj < K - 1; ++jj) {
           const int p = pos - (K - 1) + jj;
           if (p >= 0) acc += w[jj] * ring[size_t(p % K) * d.conv_dim + ch];
         }
+        *dst = silu(acc);
+        if (owner) ring[size_t(pos % K) * d.conv_dim + ch] = pr[ch];
       }
-      *dst = silu(acc);
-      if (owner) ring[size_t(pos % K) * d.conv_dim + ch] = pr[ch];
-    };
-    if (pre) {
-#pragma unroll
-      for (int it = 0; it < 2; ++it)
-        if (tid + it * int(blockDim.x) < items) input(tid + it * blockDim.x, w_now[it], past[it]);
-    } else {
-      for (int idx = tid; idx < items; idx += blockDim.x) input(idx, 0.0f, 0.0f);
     }
     if (tid == 0) {
-      gb[0] = expf(A * softplus(pr[off.a + h] + dt_bias));
-      gb[1] = sigmoid(pr[off.b + h]);
+      gb[0] = expf(A * softplus(in_a + dt_bias));
+      gb[1] = sigmoid(in_b);
     }
     __syncthreads();
     if (warp < 2) {  // l2-normalise q (warp 0, also scaled by 1/√dk) and k (warp 1)

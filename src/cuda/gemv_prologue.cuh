@@ -9,7 +9,7 @@
 
 namespace a3b::cuda {
 
-constexpr int kGatedNormMaxHeadDim = 256;  // two float4 per lane
+constexpr int kGatedNormMaxHeadDim = 128;  // one float4 per lane and head
 
 // Before the wait: xs[t] = the norm weight (Norm) or silu(z_t) · weight (GatedNorm); rows of
 // absent tokens are zero. Each thread writes the float4s that it reads again in gemv_after_wait.
@@ -75,28 +75,29 @@ __device__ __forceinline__ void gemv_after_wait(const GemvArgs& a, float* xs, fl
         if (out) reinterpret_cast<float4*>(a.x_out + size_t(t) * a.cols)[c4] = v;
       }
     } else {
-      // Gated norm per head (a warp each): xs *= x · rsqrt(mean x²) over the head's values.
-      const int lane = tid % 32, hd4 = a.head_dim / 4, heads = a.cols / a.head_dim;
+      // Gated norm per head (a warp each, four heads' loads in flight): xs *= x · rsqrt(mean x²).
+      const int lane = tid % 32, hd4 = a.head_dim / 4, heads = a.cols / a.head_dim, nw = blockDim.x / 32;
       const float4* x4 = reinterpret_cast<const float4*>(x);
-      for (int hh = tid / 32; hh < heads; hh += blockDim.x / 32) {
-        float4 v[2];
-        float ss = 0;
+      for (int h0 = tid / 32; h0 < heads; h0 += 4 * nw) {
+        float4 v[4];
+        float ss[4];
 #pragma unroll
-        for (int j = 0; j < 2; ++j) {
-          const int e4 = lane + 32 * j;
-          if (e4 < hd4) {
-            v[j] = x4[hh * hd4 + e4];
-            ss += v[j].x * v[j].x + v[j].y * v[j].y + v[j].z * v[j].z + v[j].w * v[j].w;
+        for (int m = 0; m < 4; ++m) {
+          const int hh = h0 + m * nw;
+          ss[m] = 0;
+          if (hh < heads && lane < hd4) {
+            v[m] = x4[hh * hd4 + lane];
+            ss[m] = v[m].x * v[m].x + v[m].y * v[m].y + v[m].z * v[m].z + v[m].w * v[m].w;
           }
         }
-        const float inv = 1.0f / sqrtf(warp_sum(ss) / float(a.head_dim) + a.eps);
 #pragma unroll
-        for (int j = 0; j < 2; ++j) {
-          const int e4 = lane + 32 * j;
-          if (e4 >= hd4) continue;
-          float4 g = d4[hh * hd4 + e4];
-          g.x *= v[j].x * inv, g.y *= v[j].y * inv, g.z *= v[j].z * inv, g.w *= v[j].w * inv;
-          d4[hh * hd4 + e4] = g;
+        for (int m = 0; m < 4; ++m) {
+          const int hh = h0 + m * nw;
+          const float inv = 1.0f / sqrtf(warp_sum(ss[m]) / float(a.head_dim) + a.eps);
+          if (hh >= heads || lane >= hd4) continue;
+          float4 g = d4[hh * hd4 + lane];
+          g.x *= v[m].x * inv, g.y *= v[m].y * inv, g.z *= v[m].z * inv, g.w *= v[m].w * inv;
+          d4[hh * hd4 + lane] = g;
         }
       }
     }

@@ -17,11 +17,6 @@ __host__ __device__ inline int lanes_per_row(int units) {
   return l;
 }
 
-// y = W x for NT tokens: the prologue builds x as float (with its RMSNorm), then int8 per 32.
-// A warp takes two passes of 32 / L rows at once, L lanes per row; partial sums meet by shuffles
-// in the L lanes. A lane's work is a sequence of (pair, unit) items, and the next item's weights
-// are requested before the current one is multiplied: two register sets used in turn, so no
-// load result is copied (a copy would wait for it). The first weights load before the prologue.
 constexpr int kTailChunks = 8;  // 16-byte chunks of a tail row a lane holds at once (2,048 columns)
 
 // The bf16 tail rows (GemvArgs::tail) in blocks after the quantized ones: a warp per row, the
@@ -64,7 +59,13 @@ struct TailRows {
 
 __host__ __device__ inline int tail_blocks(const GemvArgs& a) { return a.tail.data ? (int(a.tail.rows) + kWarps - 1) / kWarps : 0; }
 
-template <int NT, DType T>
+// y = W x for NT tokens: the prologue builds x as float (with its RMSNorm), then int8 per 32.
+// A warp takes R passes of 32 / L rows at once (a group), L lanes per row; partial sums meet by
+// shuffles in the L lanes. R = 1 where two would leave multiprocessors idle (few rows). A lane's
+// work is a sequence of (group, unit) items, and the next item's weights are requested before
+// the current one is multiplied: two register sets used in turn, so no load result is copied (a
+// copy would wait for it). The first weights load before the prologue.
+template <int NT, DType T, int R>
 __global__ __launch_bounds__(256, 2) void qgemv_kernel(GemvArgs a) {
   using Unit = typename UnitOf<T>::type;
   extern __shared__ float4 smem4[];
@@ -77,7 +78,7 @@ __global__ __launch_bounds__(256, 2) void qgemv_kernel(GemvArgs a) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int units = cols / kUnit, L = lanes_per_row(units), per = 32 / L, sub = lane / L, ul = lane % L;
   const int main_blocks = int(gridDim.x) - tail_blocks(a);
-  const int pairs = (a.rows + 2 * per - 1) / (2 * per), iters = (units + L - 1) / L, stride = main_blocks * kWarps;
+  const int groups = (a.rows + R * per - 1) / (R * per), iters = (units + L - 1) / L, stride = main_blocks * kWarps;
   if (int(blockIdx.x) >= main_blocks) {  // a block of tail rows
     TailRows<NT> tail;
     tail.row = (int(blockIdx.x) - main_blocks) * kWarps + warp;
@@ -88,26 +89,26 @@ __global__ __launch_bounds__(256, 2) void qgemv_kernel(GemvArgs a) {
     tail.run(a, xs);
     return;
   }
-  auto row_of = [&](int p, int r) { return (2 * p + r) * per + sub; };
+  auto row_of = [&](int p, int r) { return (R * p + r) * per + sub; };
   auto load = [&](Unit* w, int p, int it) {
     const int u = it * L + ul;
 #pragma unroll
-    for (int r = 0; r < 2; ++r)
+    for (int r = 0; r < R; ++r)
       if (row_of(p, r) < a.rows && u < units) w[r].load(a.w.data + size_t(row_of(p, r)) * a.w.row_bytes, cols, u, a.w.tables);
   };
-  Unit wa[2], wb[2];
+  Unit wa[R], wb[R];
   int p = blockIdx.x * kWarps + warp, it = 0;
-  if (p < pairs) load(wa, p, 0);
+  if (p < groups) load(wa, p, 0);
   gemv_before_wait<NT>(a, xs);
   grid_sync_prev();
   gemv_after_wait<NT>(a, xs, scratch);
   quantize_act(xs, NT * cols, xq, xd, xsum);  // the NT rows are contiguous in every array
   __syncthreads();
 
-  float acc[2][NT];
+  float acc[R][NT];
   auto zero = [&] {
 #pragma unroll
-    for (int r = 0; r < 2; ++r)
+    for (int r = 0; r < R; ++r)
 #pragma unroll
       for (int t = 0; t < NT; ++t) acc[r][t] = 0.0f;
   };
@@ -116,17 +117,17 @@ __global__ __launch_bounds__(256, 2) void qgemv_kernel(GemvArgs a) {
   auto step = [&](Unit* cur, Unit* next) {
     int np = p, nit = it + 1;
     if (nit == iters) nit = 0, np += stride;
-    if (np < pairs) load(next, np, nit);
+    if (np < groups) load(next, np, nit);
     const int u = it * L + ul;
 #pragma unroll
-    for (int r = 0; r < 2; ++r)
+    for (int r = 0; r < R; ++r)
       if (row_of(p, r) < a.rows && u < units)
 #pragma unroll
         for (int t = 0; t < NT; ++t)
           acc[r][t] += cur[r].dot(u, QAct{xq + t * cols, xd + t * nblk, xsum + t * nblk, xs + t * cols});
-    if (nit == 0) {  // the pair is complete (iters is the same for every lane: no divergence here)
+    if (nit == 0) {  // the group is complete (iters is the same for every lane: no divergence here)
 #pragma unroll
-      for (int r = 0; r < 2; ++r)
+      for (int r = 0; r < R; ++r)
 #pragma unroll
         for (int t = 0; t < NT; ++t) {
           float s = acc[r][t];
@@ -139,9 +140,9 @@ __global__ __launch_bounds__(256, 2) void qgemv_kernel(GemvArgs a) {
       zero();
     }
     p = np, it = nit;
-    return p < pairs;
+    return p < groups;
   };
-  if (p < pairs)
+  if (p < groups)
     while (step(wa, wb) && step(wb, wa)) {
     }
 }
@@ -149,10 +150,17 @@ __global__ __launch_bounds__(256, 2) void qgemv_kernel(GemvArgs a) {
 template <int NT>
 void launch_qgemv(const Ctx& ctx, const GemvArgs& a, const char* name) {
   const int cols = a.cols, units = cols / kUnit, per = 32 / lanes_per_row(units);
+  // One row per group (NT = 1) where two would not give every warp of a full grid two groups:
+  // the out-projections' 2,048 rows then fill 256 blocks instead of 128.
+  const int R = NT == 1 && a.rows < 2 * per * 2 * ctx.sms * kWarps ? 1 : 2;
   const size_t smem = size_t(NT) * cols * (sizeof(float) + 1) + size_t(NT) * (cols / 32) * 2 * sizeof(float);
-  const int pairs = (a.rows + 2 * per - 1) / (2 * per);
-  const unsigned grid = std::min<unsigned>(blocks_for(pairs, kWarps), unsigned(2 * ctx.sms)) + tail_blocks(a);
-  dispatch_quant(a.w.type, [&]<DType T>() { launch(ctx, name, qgemv_kernel<NT, T>, grid, 256, smem, a); });
+  const int groups = (a.rows + R * per - 1) / (R * per);
+  const unsigned grid = std::min<unsigned>(blocks_for(groups, kWarps), unsigned(2 * ctx.sms)) + tail_blocks(a);
+  dispatch_quant(a.w.type, [&]<DType T>() {
+    if constexpr (NT == 1)
+      if (R == 1) return launch(ctx, name, qgemv_kernel<NT, T, 1>, grid, 256, smem, a);
+    launch(ctx, name, qgemv_kernel<NT, T, 2>, grid, 256, smem, a);
+  });
 }
 
 // One thread per unit: rows [r0, r0 + n) of w (grid.y = expert when per > 0) into bf16. A block's

@@ -33,13 +33,27 @@ struct ActRows {
   __device__ void quantize(int n) { quantize_act(f, n * width, q, d, s); }
 };
 
-constexpr int kGateUpUnits = 2;  // units of each row a lane holds at once (H = 4096 in one go)
+constexpr int kGateUpUnits = 1;  // units of each row a lane holds at once (H = 2048 in one go)
+
+// Blocks per multiprocessor the gate/up kernel is compiled for: 4 (≤ 64 registers) puts the
+// 8 × 64 blocks of a token's routed experts in one wave; the widest units would spill there.
+template <DType T>
+constexpr int gate_up_blocks_per_sm() {
+  return T == DType::BF16 ? 1 : T == DType::Q5_K ? 2 : T == DType::Q6_K ? 3 : 4;
+}
+
+// Launch order: shared gate/up, routed gate/up, routed down, shared down. A launch starts only
+// once every block of the one before it has passed its grid wait, i.e. once the one before that
+// has finished; so what a kernel reads from two or more launches back it may read before its own
+// wait, and the kernels below do all such work there.
 
 // Block (8 pairs, slot, token); shared: the slot is k. act[t][slot][j] = silu(gate_j · x) · (up_j · x).
-// ids_early: the routing was written two or more launches back, so the weights can be requested
-// before the grid waits (a launch starts only after the one before it has passed its wait).
+// early (routed experts after the shared ones): the router is two launches back, so its expert
+// ids and normalised x are read, and x quantized, before the wait. The shared expert fetches its
+// weights before the wait; routed experts without a shared one wait first.
 template <DType T>
-__global__ __launch_bounds__(256) void qmoe_gate_up_kernel(MoeArgs a, int act_stride, bool shared, bool ids_early) {
+__global__ __launch_bounds__(256, gate_up_blocks_per_sm<T>()) void qmoe_gate_up_kernel(MoeArgs a, int act_stride,
+                                                                                        bool shared, bool early) {
   using Unit = typename UnitOf<T>::type;
   extern __shared__ float4 smem4[];
   const Dims d = a.d;
@@ -47,7 +61,7 @@ __global__ __launch_bounds__(256) void qmoe_gate_up_kernel(MoeArgs a, int act_st
   const int t = blockIdx.z, slot = shared ? d.k : int(blockIdx.y), warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const GpuMatrix& W = shared ? a.sh_gate_up : a.gate_up;
   const int width = shared ? d.Is : d.I, j = blockIdx.x * 8 + warp, units = d.H / kUnit;
-  if (!shared && !ids_early) grid_sync_prev();
+  if (!shared && !early) grid_sync_prev();
   const bool active = j < width;
   const int64_t base = shared || !active ? 0 : int64_t(a.topk_id[t * d.k + slot]) * 2 * d.I;
   const uint8_t* rg = W.data + size_t(base + 2 * j) * W.row_bytes;
@@ -61,11 +75,12 @@ __global__ __launch_bounds__(256) void qmoe_gate_up_kernel(MoeArgs a, int act_st
       wu[i].load(ru, d.H, c, W.tables);
     }
   }
-  if (shared || ids_early) grid_sync_prev();
+  if (shared) grid_sync_prev();
   block_copy_f4(x.f, a.x + size_t(t) * d.H, d.H);
   __syncthreads();
   x.quantize(1);
   __syncthreads();
+  if (!shared && early) grid_sync_prev();
   if (!active) return;
   const QAct xa = x.row(0);
   float g = 0, u = 0;
@@ -91,7 +106,9 @@ constexpr int kDownItems = 3;  // (slot, unit) items a lane holds at once: 8 slo
 
 // Block (8 rows, token): h[t][r] += Σ_slots w_s · down_s[r] · act_s, over the routed slots or
 // the shared one. Lanes split (slot, unit) items, so rows of few units still use the whole warp.
-// The first weights are requested before the grid waits: the routing is two or more launches back.
+// Routed (right after the routed gate/up): weights and h (last written before the router) before
+// the wait, act after it. Shared (after the routed down): everything but h before the wait (its
+// act is three launches back), then h += after it.
 template <DType T>
 __global__ __launch_bounds__(256) void qmoe_down_kernel(MoeArgs a, int act_stride, bool shared) {
   using Unit = typename UnitOf<T>::type;
@@ -111,29 +128,33 @@ __global__ __launch_bounds__(256) void qmoe_down_kernel(MoeArgs a, int act_strid
     const int i = lane + 32 * k;
     if (r < d.H && i < items) w[k].load(row_of(i / units), width, i % units, W.tables);
   }
-  grid_sync_prev();
+  float* h = a.h + size_t(t) * d.H + r;
+  const float h0 = !shared && lane == 0 && r < d.H ? *h : 0.0f;
+  if (!shared) grid_sync_prev();
   for (int s = 0; s < nslots; ++s)
     block_copy_f4(acts.f + s * width, a.act + (size_t(t) * (d.k + 1) + (shared ? d.k : s)) * act_stride, width);
   __syncthreads();
   acts.quantize(nslots);
   __syncthreads();
-  if (r >= d.H) return;
-  auto weight = [&](int s) {
-    return shared ? sigmoid(a.logits[size_t(t) * (d.E + 1) + d.E]) : a.topk_w[t * d.k + s];
-  };
   float acc = 0;
-  for (int i0 = 0; i0 < items; i0 += 32 * kDownItems) {
+  if (r < d.H) {
+    auto weight = [&](int s) {
+      return shared ? sigmoid(a.logits[size_t(t) * (d.E + 1) + d.E]) : a.topk_w[t * d.k + s];
+    };
+    for (int i0 = 0; i0 < items; i0 += 32 * kDownItems) {
 #pragma unroll
-    for (int k = 0; k < kDownItems; ++k) {
-      const int i = i0 + lane + 32 * k;
-      if (i >= items) continue;
-      const int s = i / units, u = i % units;
-      if (i0 > 0) w[k].load(row_of(s), width, u, W.tables);
-      acc += weight(s) * w[k].dot(u, acts.row(s));
+      for (int k = 0; k < kDownItems; ++k) {
+        const int i = i0 + lane + 32 * k;
+        if (i >= items) continue;
+        const int s = i / units, u = i % units;
+        if (i0 > 0) w[k].load(row_of(s), width, u, W.tables);
+        acc += weight(s) * w[k].dot(u, acts.row(s));
+      }
     }
+    acc = warp_sum(acc);
   }
-  acc = warp_sum(acc);
-  if (lane == 0) a.h[size_t(t) * d.H + r] += acc;
+  if (shared) grid_sync_prev();
+  if (lane == 0 && r < d.H) *h = (shared ? *h : h0) + acc;
 }
 
 }  // namespace
@@ -143,8 +164,6 @@ void moe_small_quant(const Ctx& ctx, const MoeArgs& a, int act_stride) {
   if (d.H % kUnit || d.I % kUnit || (d.Is && d.Is % kUnit))
     fail("CUDA MoE: quantized experts need hidden and expert widths that are multiples of 64");
   const bool has_shared = a.sh_gate_up.data != nullptr;
-  // The shared expert's gate/up goes first: it needs no routing, and it puts the router two
-  // launches behind the routed experts' kernels, which then fetch weights before their wait.
   if (has_shared)
     dispatch_quant<true>(a.sh_gate_up.type, [&]<DType T>() {
       launch(ctx, "moe/gate_up", qmoe_gate_up_kernel<T>, dim3(blocks_for(d.Is, 8), 1, unsigned(a.T)), 256,
