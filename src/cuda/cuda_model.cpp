@@ -197,6 +197,9 @@ void Engine::ensure_workspace(int tokens) {
   ws.sh_act_b = static_cast<bf16*>(dev(T * size_t(std::max(d.Is, 1)) * 2, "shared expert activations"));
   ws.y_exp = static_cast<float*>(dev(T * k * H * 4, "expert outputs"));
   ws.y_sh = static_cast<float*>(dev(T * H * 4, "shared expert outputs"));
+  if (cap >= kLongSeqTokens)
+    ws.gdn_chunks = static_cast<float*>(
+        dev(size_t(gdn_chunk_slots(cap)) * d.nv * kGdnChunkRecord * 4, "DeltaNet chunk records"));
   const size_t logit_rows = size_t(std::min(cap, kMaxLogitRows));
   ws.logits = static_cast<float*>(dev(logit_rows * d.V * 4, "logits"));
   A3B_CUDA(cudaMallocHost(&ws.logits_host, logit_rows * d.V * 4));
@@ -255,11 +258,11 @@ Plan Engine::plan_step(std::span<const Piece> pieces, const ForwardOptions& fo) 
 
   const Dims& d = w->dims;
   const size_t gdn_floats = size_t(w->config.n_deltanet_layers()) * d.nv * d.dk * d.dv;
-  int row = 0, r = 0, max_ctx = 1;
+  int row = 0, r = 0, max_ctx = 1, chunk_slots = 0;
   for (int s = 0; s < p.S; ++s) {
     const Piece& pc = pieces[size_t(s)];
     CudaSequence& sq = *pc.seq;
-    seqs[s] = SeqDesc{sq.gdn, sq.gdn ? sq.gdn + gdn_floats : nullptr, sq.kv, sq.kv_cap, row, pc.n, int(sq.n_past)};
+    seqs[s] = SeqDesc{sq.gdn, sq.gdn ? sq.gdn + gdn_floats : nullptr, sq.kv, sq.kv_cap, row, pc.n, int(sq.n_past), 0};
     const bool long_seq_ = pc.n >= kLongSeqTokens;
     const bool flash = long_seq_ && opt.flash_attention;
     for (int i = 0; i < pc.n; ++i) {
@@ -276,8 +279,16 @@ Plan Engine::plan_step(std::span<const Piece> pieces, const ForwardOptions& fo) 
       long_seq[p.m.Sl++] = s;
       p.m.max_long_n = std::max(p.m.max_long_n, pc.n);
     }
-    if (long_seq_ && fo.chunked_deltanet) chunk_seq[p.m.Sc++] = s;
-    else rec_seq[p.m.Sr++] = s;
+    // Chunked DeltaNet while the workspace has chunk records left, token by token otherwise.
+    const int chunks = (pc.n + kGdnChunk - 1) / kGdnChunk;
+    if (long_seq_ && fo.chunked_deltanet && chunk_slots + chunks <= gdn_chunk_slots(ws.tokens)) {
+      seqs[s].chunk0 = chunk_slots;
+      chunk_slots += chunks;
+      p.m.max_chunks = std::max(p.m.max_chunks, chunks);
+      chunk_seq[p.m.Sc++] = s;
+    } else {
+      rec_seq[p.m.Sr++] = s;
+    }
     row += pc.n;
   }
   all_seg[0] = 0;

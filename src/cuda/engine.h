@@ -54,6 +54,7 @@ struct Workspace {
   bf16* sh_act_b = nullptr;   // [T][Is]
   float* y_exp = nullptr;     // [T k][H]
   float* y_sh = nullptr;      // [T][H]
+  float* gdn_chunks = nullptr;  // [gdn_chunk_slots(T)][nv][kGdnChunkRecord] chunked DeltaNet
   bf16* deq = nullptr;        // quantized models: weights dequantized for a tensor-core product
   int64_t deq_elems = 0;
   float* logits = nullptr;    // [kMaxLogitRows][V]

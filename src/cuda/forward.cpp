@@ -103,6 +103,7 @@ void Engine::deltanet_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
   g.A = L.A;
   g.dt_bias = L.dt_bias;
   g.o = ws.o;
+  g.chunks = ws.gdn_chunks;
   g.m = p.m;
   if (p.decode) {
     gdn_decode(c, g);

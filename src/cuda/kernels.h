@@ -54,6 +54,7 @@ struct SeqDesc {
   bf16* kv;        // [n_attn][2][nkv][kv_cap][D] post-RoPE keys, values
   int kv_cap;
   int row0, n, pos0;  // its rows in the step, position of the first
+  int chunk0;         // chunked DeltaNet: its first slot in the chunk records (GdnArgs::chunks)
 };
 
 // Device pointers into a step's metadata, copied from the host before the step.
@@ -71,6 +72,7 @@ struct StepMeta {
   const int* all_tiles = nullptr;  // {0, ceil(T / kGemmTileM)}
   int T = 0, S = 0, R = 0, Ts = 0, Sl = 0, Sr = 0, Sc = 0;
   int max_long_n = 0;              // most tokens of one long_seq sequence
+  int max_chunks = 0;              // most 64-token chunks of one chunk_seq sequence
 };
 
 constexpr int kGemvMaxTokens = 4;  // steps with at most this many tokens use the GEMV path
@@ -176,12 +178,18 @@ struct GdnArgs {
   const float* A = nullptr;       // [nv], -exp(A_log)
   const float* dt_bias = nullptr; // [nv]
   float* o = nullptr;        // [T][value_dim] outputs before the gated norm
+  float* chunks = nullptr;   // chunked form: per chunk slot and head, kGdnChunkRecord floats
   StepMeta m;
 };
+constexpr int kGdnChunk = 64;  // tokens per chunk of the chunked form
+// A chunk's state-independent part: (I + A)⁻¹ and P = (Q Kᵀ) ⊙ D (kGdnChunk² each), γ, β.
+constexpr int kGdnChunkRecord = 2 * kGdnChunk * kGdnChunk + 2 * kGdnChunk;
+// Chunk slots a workspace of `tokens` rows provides (what the step plan may hand out).
+inline int gdn_chunk_slots(int tokens) { return tokens / kGdnChunk + 64; }
 void gdn_decode(const Ctx& ctx, const GdnArgs& a);    // every sequence one token; conv fused
 void gdn_conv(const Ctx& ctx, const GdnArgs& a);      // conv + SiLU into u, then the ring update
 void gdn_recurrent(const Ctx& ctx, const GdnArgs& a); // m.rec_seq, token by token from u
-void gdn_chunked(const Ctx& ctx, const GdnArgs& a);   // m.chunk_seq, chunks of 64 from u
+void gdn_chunked(const Ctx& ctx, const GdnArgs& a);   // m.chunk_seq, chunks of 64 from u (deltanet_chunked.cu)
 // bf16 rows of rmsnorm(o_h) · w · silu(z_h) per value head, for the out projection.
 void gdn_gated_norm(const Ctx& ctx, const GdnArgs& a, const float* norm_w, bf16* out);
 
