@@ -145,6 +145,23 @@ __global__ __launch_bounds__(256) void gdn_chunk_prep_kernel(GdnArgs a) {
   }
 }
 
+// acc[m][n] += Σ_{j<K} A[ti + 16m][j] · B[j][tj + 16n]: a thread's 4×2 micro-tile of A B.
+__device__ __forceinline__ void tile_4x2(const float* A, int lda, const float* B, int ldb, int K, int ti, int tj,
+                                         float (&acc)[4][2]) {
+#pragma unroll 4
+  for (int j = 0; j < K; ++j) {
+    float a[4], b[2];
+#pragma unroll
+    for (int m = 0; m < 4; ++m) a[m] = A[(ti + 16 * m) * lda + j];
+#pragma unroll
+    for (int n = 0; n < 2; ++n) b[n] = B[j * ldb + tj + 16 * n];
+#pragma unroll
+    for (int m = 0; m < 4; ++m)
+#pragma unroll
+      for (int n = 0; n < 2; ++n) acc[m][n] += a[m] * b[n];
+  }
+}
+
 constexpr size_t kChunkSmemFloats = 2 * kC * kDkP + 2 * kC * kAP + 2 * kC * kCP + kMaxDk * kCP + 3 * kC;
 
 // Block (value head, 32 columns, sequence): the chunks in order, the state's columns in shared
@@ -244,18 +261,7 @@ __global__ __launch_bounds__(256) void gdn_chunk_kernel(GdnArgs a) {
     // 3. Vn = T R (T is unit lower triangular).
     {
       float acc[4][2] = {};
-#pragma unroll 4
-      for (int j = 0; j < kC; ++j) {
-        float ta[4], rb[2];
-#pragma unroll
-        for (int m = 0; m < 4; ++m) ta[m] = Ts[(ti + 16 * m) * kAP + j];
-#pragma unroll
-        for (int n = 0; n < 2; ++n) rb[n] = Rs[j * kCP + tj + 16 * n];
-#pragma unroll
-        for (int m = 0; m < 4; ++m)
-#pragma unroll
-          for (int n = 0; n < 2; ++n) acc[m][n] += ta[m] * rb[n];
-      }
+      tile_4x2(Ts, kAP, Rs, kCP, kC, ti, tj, acc);
 #pragma unroll
       for (int m = 0; m < 4; ++m)
 #pragma unroll
@@ -265,18 +271,7 @@ __global__ __launch_bounds__(256) void gdn_chunk_kernel(GdnArgs a) {
     // 4. O = diag(e^γ) Q S + P Vn, and the state update (S is no longer read this chunk).
     {
       float pv[4][2] = {};
-#pragma unroll 4
-      for (int j = 0; j < kC; ++j) {
-        float pa[4], vb[2];
-#pragma unroll
-        for (int m = 0; m < 4; ++m) pa[m] = Ps[(ti + 16 * m) * kAP + j];
-#pragma unroll
-        for (int n = 0; n < 2; ++n) vb[n] = Vn[j * kCP + tj + 16 * n];
-#pragma unroll
-        for (int m = 0; m < 4; ++m)
-#pragma unroll
-          for (int n = 0; n < 2; ++n) pv[m][n] += pa[m] * vb[n];
-      }
+      tile_4x2(Ps, kAP, Vn, kCP, kC, ti, tj, pv);
 #pragma unroll
       for (int m = 0; m < 4; ++m) {
         const int r = ti + 16 * m;

@@ -179,29 +179,6 @@ void Engine::attention_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
 
 void Engine::moe_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
   const Dims& d = w->dims;
-  if (p.small) {
-    GemvArgs a;  // router logits, and in the last block the top-k of each token
-    a.w = L.router;
-    a.ntok = p.T;
-    a.input = GemvInput::Norm;
-    a.x = ws.h;
-    a.ldx = d.H;
-    a.norm_w = L.post_norm;
-    a.eps = d.eps;
-    a.x_out = ws.x;
-    a.y = ws.router;
-    a.ldy = d.E + 1;
-    a.counter = ws.counter;
-    a.topk_E = d.E;
-    a.topk_k = d.k;
-    a.topk_id = ws.topk_id;
-    a.topk_w = ws.topk_w;
-    gemv(c, a, "moe/router");
-  } else {
-    // Router logits from float32 rows: bf16 rounding would flip near-tie expert choices.
-    rms_norm_rows(c, ws.h, d.H, nullptr, p.T, L.post_norm, d.eps, ws.x, ws.xb);
-    gemm_dense_f32(c, ws.x, d.H, p.T, L.router_f32, d.E + 1, d.H, ws.router, d.E + 1, "moe/router");
-  }
   MoeArgs m;
   m.d = d;
   m.T = p.T;
@@ -228,6 +205,31 @@ void Engine::moe_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
   m.y_sh = L.sh_gate_up.data ? ws.y_sh : nullptr;
   m.deq = ws.deq;
   m.m = p.m;
+  if (p.small) {
+    GemvArgs a;  // router logits, and (bf16 experts) in the last block the top-k of each token
+    a.w = L.router;
+    a.ntok = p.T;
+    a.input = GemvInput::Norm;
+    a.x = ws.h;
+    a.ldx = d.H;
+    a.norm_w = L.post_norm;
+    a.eps = d.eps;
+    a.x_out = ws.x;
+    a.y = ws.router;
+    a.ldy = d.E + 1;
+    if (!moe_routes_in_experts(m)) {
+      a.counter = ws.counter;
+      a.topk_E = d.E;
+      a.topk_k = d.k;
+      a.topk_id = ws.topk_id;
+      a.topk_w = ws.topk_w;
+    }
+    gemv(c, a, "moe/router");
+  } else {
+    // Router logits from float32 rows: bf16 rounding would flip near-tie expert choices.
+    rms_norm_rows(c, ws.h, d.H, nullptr, p.T, L.post_norm, d.eps, ws.x, ws.xb);
+    gemm_dense_f32(c, ws.x, d.H, p.T, L.router_f32, d.E + 1, d.H, ws.router, d.E + 1, "moe/router");
+  }
   if (p.small) {
     moe_small(c, m, true);
   } else if (opt.grouped_moe) {

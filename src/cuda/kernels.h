@@ -249,6 +249,11 @@ struct MoeArgs {
 };
 // T ≤ kGemvMaxTokens: fused gather-GEMV. topk_ready: topk_id / topk_w already hold the routing.
 void moe_small(const Ctx& ctx, const MoeArgs& a, bool topk_ready = false);
+// Quantized experts: moe_small's kernels route each token from the logits themselves (every
+// block, before its grid wait), so the router needs no top-k and topk_ready is ignored.
+inline bool moe_routes_in_experts(const MoeArgs& a) {
+  return a.gate_up.quantized() || a.down.quantized() || a.sh_gate_up.quantized() || a.sh_down.quantized();
+}
 // qmoe.cu: the two gather-GEMV kernels of moe_small for quantized experts.
 void moe_small_quant(const Ctx& ctx, const MoeArgs& a, int act_stride);
 void moe_grouped(const Ctx& ctx, const MoeArgs& a);  // sort by expert, grouped GEMMs, combine

@@ -74,9 +74,10 @@ __global__ __launch_bounds__(256, 4) void moe_gate_up_kernel(MoeArgs a, int act_
 }
 
 // Block (row chunk, token): h[t][r] += Σ_j w_j down_{e_j}[r] · act_j + σ(s) shared_down[r] · act_k.
-// Every slot's chunks of the row are in flight together, and the first of them are requested
-// before the grid waits: the router ran two launches back, and a launch only starts once the one
-// before it has passed its own wait, so the expert ids are final here (see grid_sync_prev).
+// Every slot's chunks of the row are in flight together, and the first of them (and h) are
+// requested before the grid waits: the router ran two launches back, and a launch only starts
+// once the one before it has passed its own wait, so the expert ids are final here (see
+// grid_sync_prev).
 constexpr int kDownSlots = 9;
 __global__ __launch_bounds__(256, 2) void moe_down_kernel(MoeArgs a, int act_stride) {
   extern __shared__ float4 smem4[];
@@ -107,6 +108,8 @@ __global__ __launch_bounds__(256, 2) void moe_down_kernel(MoeArgs a, int act_str
     }
   };
   load(0, 0);
+  float* h = a.h + size_t(t) * d.H + r;
+  const float h0 = lane == 0 && r < d.H ? *h : 0.0f;  // last written before the router
   grid_sync_prev();
   block_copy_f4(acts, a.act + size_t(t) * (d.k + 1) * act_stride, nslots * act_stride);
   if (threadIdx.x < d.k) ws[threadIdx.x] = a.topk_w[t * d.k + threadIdx.x];
@@ -128,7 +131,7 @@ __global__ __launch_bounds__(256, 2) void moe_down_kernel(MoeArgs a, int act_str
     }
   }
   acc = warp_sum(acc);
-  if (lane == 0) a.h[size_t(t) * d.H + r] += acc;
+  if (lane == 0) *h = h0 + acc;
 }
 
 // Grouped path ------------------------------------------------------------------------------
@@ -229,9 +232,8 @@ void moe_small(const Ctx& ctx, const MoeArgs& a, bool topk_ready) {
   const Dims& d = a.d;
   const int act_stride = std::max(d.I, d.Is);
   const int slots = d.k + (a.sh_gate_up.data ? 1 : 0);
+  if (moe_routes_in_experts(a)) return moe_small_quant(ctx, a, act_stride);
   if (!topk_ready) launch(ctx, "moe/topk", moe_topk_kernel, unsigned(a.T), 32, size_t(d.E) * sizeof(float), a);
-  if (a.gate_up.quantized() || a.down.quantized() || a.sh_gate_up.quantized() || a.sh_down.quantized())
-    return moe_small_quant(ctx, a, act_stride);
   launch(ctx, "moe/gate_up", moe_gate_up_kernel, dim3(blocks_for(act_stride, 8), unsigned(slots), unsigned(a.T)), 256,
          size_t(d.H) * sizeof(float), a, act_stride);
   launch(ctx, "moe/down", moe_down_kernel, dim3(blocks_for(d.H, 8), unsigned(a.T)), 256,

@@ -48,9 +48,10 @@ constexpr int gate_up_blocks_per_sm() {
 // wait, and the kernels below do all such work there.
 
 // Block (8 pairs, slot, token); shared: the slot is k. act[t][slot][j] = silu(gate_j · x) · (up_j · x).
-// early (routed experts after the shared ones): the router is two launches back, so its expert
-// ids and normalised x are read, and x quantized, before the wait. The shared expert fetches its
-// weights before the wait; routed experts without a shared one wait first.
+// Routed blocks route their token themselves from the router's logits (softmax, top k). early
+// (routed experts after the shared ones): the router is two launches back, so the routing, the
+// weights and the normalised x (quantized) all come before the wait. The shared expert fetches
+// its weights before the wait; routed experts without a shared one wait first.
 template <DType T>
 __global__ __launch_bounds__(256, gate_up_blocks_per_sm<T>()) void qmoe_gate_up_kernel(MoeArgs a, int act_stride,
                                                                                         bool shared, bool early) {
@@ -61,9 +62,14 @@ __global__ __launch_bounds__(256, gate_up_blocks_per_sm<T>()) void qmoe_gate_up_
   const int t = blockIdx.z, slot = shared ? d.k : int(blockIdx.y), warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const GpuMatrix& W = shared ? a.sh_gate_up : a.gate_up;
   const int width = shared ? d.Is : d.I, j = blockIdx.x * 8 + warp, units = d.H / kUnit;
-  if (!shared && !early) grid_sync_prev();
+  __shared__ int ids[kMaxK];
+  __shared__ float wts[kMaxK];
+  if (!shared) {  // the block routes its token itself (the router writes logits only)
+    if (!early) grid_sync_prev();
+    route_token(a.logits + size_t(t) * (d.E + 1), d.E, d.k, ids, wts);
+  }
   const bool active = j < width;
-  const int64_t base = shared || !active ? 0 : int64_t(a.topk_id[t * d.k + slot]) * 2 * d.I;
+  const int64_t base = shared || !active ? 0 : int64_t(ids[slot]) * 2 * d.I;
   const uint8_t* rg = W.data + size_t(base + 2 * j) * W.row_bytes;
   const uint8_t* ru = rg + W.row_bytes;
   Unit wg[kGateUpUnits], wu[kGateUpUnits];
@@ -106,8 +112,8 @@ constexpr int kDownItems = 3;  // (slot, unit) items a lane holds at once: 8 slo
 
 // Block (8 rows, token): h[t][r] += Σ_slots w_s · down_s[r] · act_s, over the routed slots or
 // the shared one. Lanes split (slot, unit) items, so rows of few units still use the whole warp.
-// Routed (right after the routed gate/up): weights and h (last written before the router) before
-// the wait, act after it. Shared (after the routed down): everything but h before the wait (its
+// Routed (right after the routed gate/up): the routing (from the logits), weights and h (last
+// written before the router) before the wait, act after it. Shared (after the routed down): everything but h before the wait (its
 // act is three launches back), then h += after it.
 template <DType T>
 __global__ __launch_bounds__(256) void qmoe_down_kernel(MoeArgs a, int act_stride, bool shared) {
@@ -118,8 +124,11 @@ __global__ __launch_bounds__(256) void qmoe_down_kernel(MoeArgs a, int act_strid
   ActRows acts(smem4, nslots, width);
   const int t = blockIdx.y, warp = threadIdx.x / 32, lane = threadIdx.x % 32, r = blockIdx.x * 8 + warp;
   const GpuMatrix& W = shared ? a.sh_down : a.down;
+  __shared__ int ids[kMaxK];
+  __shared__ float wts[kMaxK];
+  if (!shared) route_token(a.logits + size_t(t) * (d.E + 1), d.E, d.k, ids, wts);
   auto row_of = [&](int s) {
-    const int64_t e = shared ? 0 : a.topk_id[t * d.k + s];
+    const int64_t e = shared ? 0 : ids[s];
     return W.data + size_t(e * d.H + r) * W.row_bytes;
   };
   Unit w[kDownItems];
@@ -131,15 +140,19 @@ __global__ __launch_bounds__(256) void qmoe_down_kernel(MoeArgs a, int act_strid
   float* h = a.h + size_t(t) * d.H + r;
   const float h0 = !shared && lane == 0 && r < d.H ? *h : 0.0f;
   if (!shared) grid_sync_prev();
-  for (int s = 0; s < nslots; ++s)
-    block_copy_f4(acts.f + s * width, a.act + (size_t(t) * (d.k + 1) + (shared ? d.k : s)) * act_stride, width);
+  const float* act = a.act + (size_t(t) * (d.k + 1) + (shared ? d.k : 0)) * act_stride;
+  if (act_stride == width) {  // the slots' rows are contiguous: one copy, all loads in flight together
+    block_copy_f4(acts.f, act, nslots * width);
+  } else {
+    for (int s = 0; s < nslots; ++s) block_copy_f4(acts.f + s * width, act + size_t(s) * act_stride, width);
+  }
   __syncthreads();
   acts.quantize(nslots);
   __syncthreads();
   float acc = 0;
   if (r < d.H) {
     auto weight = [&](int s) {
-      return shared ? sigmoid(a.logits[size_t(t) * (d.E + 1) + d.E]) : a.topk_w[t * d.k + s];
+      return shared ? sigmoid(a.logits[size_t(t) * (d.E + 1) + d.E]) : wts[s];
     };
     for (int i0 = 0; i0 < items; i0 += 32 * kDownItems) {
 #pragma unroll

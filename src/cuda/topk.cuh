@@ -1,5 +1,6 @@
 // Routing: softmax over the experts, top k, renormalised — by one warp, shared by the router
-// GEMV's epilogue (gemv.cu) and the MoE kernels (moe.cu).
+// GEMV's epilogue (gemv.cu), the MoE kernels (moe.cu) and the quantized experts' kernels, which
+// route their token themselves (qmoe.cu).
 #pragma once
 #include "cuda/common.cuh"
 
@@ -18,12 +19,16 @@ __device__ __forceinline__ float key_value(uint32_t k) { return __uint_as_float(
 
 // PER keys per lane (expert lane + 32 i): each round, the lane's best, then the warp's best by one
 // max-reduction and its lowest index by one min-reduction; the owner drops it (key 0).
-template <int PER>
+// kGlobal: l is in global memory, written by an earlier launch (read through L2).
+template <int PER, bool kGlobal>
 __device__ void topk_warp_keys(const float* l, int E, int k, int* ids, float* ws) {
   const int lane = threadIdx.x % 32;
   uint32_t key[PER];
 #pragma unroll
-  for (int i = 0; i < PER; ++i) key[i] = lane + 32 * i < E ? order_key(l[lane + 32 * i]) : 0u;
+  for (int i = 0; i < PER; ++i) {
+    const int e = lane + 32 * i;
+    key[i] = e < E ? order_key(kGlobal ? __ldcg(l + e) : l[e]) : 0u;
+  }
   float mine = 0.0f, top = 0.0f;  // lane j keeps the j-th selected logit
   for (int j = 0; j < k; ++j) {
     uint32_t best = 0;
@@ -50,10 +55,18 @@ __device__ void topk_warp_keys(const float* l, int E, int k, int* ids, float* ws
 
 // Softmax over all experts, top k, renormalised: executed by one warp over E ≤ kMaxExperts logits
 // (k ≤ min(32, E)), results in ids / ws. Ties go to the lower expert index, as on the CPU.
+template <bool kGlobal = false>
 __device__ inline void topk_warp(const float* l, int E, int k, int* ids, float* ws) {
-  if (E <= 256) topk_warp_keys<8>(l, E, k, ids, ws);
-  else if (E <= 512) topk_warp_keys<16>(l, E, k, ids, ws);
-  else topk_warp_keys<32>(l, E, k, ids, ws);
+  if (E <= 256) topk_warp_keys<8, kGlobal>(l, E, k, ids, ws);
+  else if (E <= 512) topk_warp_keys<16, kGlobal>(l, E, k, ids, ws);
+  else topk_warp_keys<32, kGlobal>(l, E, k, ids, ws);
+}
+
+// Block-wide: token t's routing from its logits row (router output of an earlier launch) into
+// the shared ids / ws, by warp 0; every thread returns after a barrier.
+__device__ inline void route_token(const float* logits, int E, int k, int* ids, float* ws) {
+  if (threadIdx.x < 32) topk_warp<true>(logits, E, k, ids, ws);
+  __syncthreads();
 }
 
 }  // namespace a3b::cuda

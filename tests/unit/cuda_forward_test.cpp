@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "cpu/cpu_model.h"
+#include "cuda/kernels.h"
 #include "cuda_test_util.h"
 #include "formats/model_file.h"
 
@@ -233,6 +234,35 @@ TEST(CudaMid, BatchedSequencesEqualEachAlone) {
   }
   EXPECT_LE(err_decode, 1e-5) << "batched decode";
   std::printf("mid-size batched vs alone: prefill %.2e, decode %.2e\n", err_prefill, err_decode);
+}
+
+// 128 sequences of 16 tokens in one step need 128 chunk records; a 2,048-token workspace has 96
+// (gdn_chunk_slots), so the last 32 run token by token: every sequence must still equal itself
+// run alone.
+TEST(CudaMid, SequencesBeyondTheChunkRecordsRunRecurrent) {
+  A3B_REQUIRE_GPU();
+  Mid mid;
+  CudaModel gpu(mid.w);
+  const int64_t V = mid.c.vocab_size;
+  constexpr int kSeqs = 128, kLen = 16;
+  ASSERT_LT(cuda::gdn_chunk_slots(kSeqs * kLen), kSeqs);
+  std::vector<std::vector<int32_t>> prompts;
+  std::vector<std::unique_ptr<SequenceState>> together;
+  std::vector<float> expect;
+  for (int i = 0; i < kSeqs; ++i) {
+    prompts.push_back(mid.tokens(kLen));
+    together.push_back(gpu.new_sequence());
+    auto alone = gpu.new_sequence();
+    auto l = run(gpu, *alone, prompts.back(), false);
+    expect.insert(expect.end(), l.begin(), l.end());
+  }
+  std::vector<BatchItem> items;
+  for (int i = 0; i < kSeqs; ++i) items.push_back({together[size_t(i)].get(), prompts[size_t(i)], false});
+  std::vector<float> got(size_t(kSeqs) * V);
+  gpu.forward(items, got.data());
+  const double err = rel(got, expect);
+  std::printf("mid-size, %d sequences in one step vs alone: %.2e\n", kSeqs, err);
+  EXPECT_LE(err, 5e-3);
 }
 
 TEST(CudaMid, ChunkedAndRecurrentDeltaNetAgree) {

@@ -76,7 +76,9 @@ TEST(CudaFullWidth, GreedyMatchesTransformers) {
   double err = 0;
   for (size_t i = 0; i < greedy.size(); ++i) {
     const float* r = &ref_logits[i * size_t(V)];
-    err = std::max(err, test::max_rel_diff(logits.data(), r, size_t(V)));
+    const double e = test::max_rel_diff(logits.data(), r, size_t(V));
+    std::printf("full width: step %zu: max|Δ|/max|ref| %.3e\n", i, e);
+    err = std::max(err, e);
     const int32_t mine = test::argmax(logits.data(), V);
     if (mine != greedy[i]) {
       const double gap = test::gap_to(r, V, mine), allowed = test::kGpuTol * test::max_abs(r, size_t(V));
@@ -91,7 +93,9 @@ TEST(CudaFullWidth, GreedyMatchesTransformers) {
   std::printf("full width: %zu greedy steps, %d near-tie flips, max|Δ|/max|ref| vs transformers bf16 %.2e\n",
               greedy.size(), flips, err);
   // transformers in bf16 rounds the residual stream and every activation to bf16; we keep the
-  // residual and the decode path in float32. 6.2e-2 was seen on an H100 (2026-11-22).
+  // residual and the decode path in float32. 6.2e-2 was seen on an H100 (2026-11-22 and
+  // 2026-12-06). The bound is for a reference made on an H100: on an H200, transformers' own bf16
+  // logits come out different (two exact top-2 ties in 16 steps) and the same build measured 0.119.
   EXPECT_LE(err, 0.1);
 }
 
