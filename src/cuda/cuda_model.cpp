@@ -378,6 +378,8 @@ float* Engine::run_step(std::span<const Piece> pieces, float* logits, const Forw
   return logits ? logits + size_t(p.R) * V : nullptr;
 }
 
+static_assert(CudaOptions{}.quant_decode_step == kGemvMaxTokens, "quantized decode steps use the GEMV path");
+
 void Engine::forward(std::span<const BatchItem> batch, float* logits, const ForwardOptions& fo) {
   const int64_t V = w->dims.V;
   std::set<const SequenceState*> seen;
@@ -389,9 +391,15 @@ void Engine::forward(std::span<const BatchItem> batch, float* logits, const Forw
     for (int32_t tok : item.tokens)
       if (tok < 0 || tok >= V) fail("token id ", tok, " is outside the vocabulary (0..", V - 1, ")");
   }
-  // Cut the batch into steps of at most max_step_tokens tokens, items in order.
+  // Cut the batch into steps of at most max_step_tokens tokens, items in order; a quantized
+  // model's small decode batch into steps of quant_decode_step sequences (see CudaOptions).
+  bool decode_only = true;
+  for (const BatchItem& item : batch) decode_only = decode_only && item.tokens.size() <= 1;
+  const bool split = w->quantized && decode_only && opt.quant_decode_step > 0 &&
+                     int(batch.size()) <= opt.quant_decode_split;
+  const int step_tokens = split ? std::min(opt.max_step_tokens, opt.quant_decode_step) : opt.max_step_tokens;
   std::vector<Piece> step;
-  int room = opt.max_step_tokens;
+  int room = step_tokens;
   float* out = logits;
   for (const BatchItem& item : batch) {
     if (item.tokens.empty()) continue;
@@ -406,7 +414,7 @@ void Engine::forward(std::span<const BatchItem> batch, float* logits, const Forw
       if (room == 0) {
         out = run_step(step, out, fo);
         step.clear();
-        room = opt.max_step_tokens;
+        room = step_tokens;
       }
     }
   }

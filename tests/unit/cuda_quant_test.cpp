@@ -271,6 +271,50 @@ TEST(CudaQuant, MixedTypesMatchCpuEngine) {
   EXPECT_LE(c.rms, kRandomModelRms);
 }
 
+// A decode batch of a quantized model runs as steps of quant_decode_step sequences (the GEMV
+// path): ten sequences in one forward (steps of 4, 4, 2) give each one's logits alone, and the
+// same as with the split turned off (one step of 10: dequantize + tensor cores).
+TEST(CudaQuant, DecodeBatchInStepsEqualsEachAlone) {
+  A3B_REQUIRE_GPU();
+  ModelWeights w = mixed_quant_weights();
+  const int64_t V = w.config.vocab_size;
+  constexpr int kSeqs = 10;
+  std::mt19937 rng(5);
+  auto tokens = [&](int n) {
+    std::vector<int32_t> t(static_cast<size_t>(n));
+    for (int32_t& x : t) x = int32_t(rng() % uint32_t(V));
+    return t;
+  };
+  std::vector<std::vector<int32_t>> prompts, next;
+  for (int i = 0; i < kSeqs; ++i) prompts.push_back(tokens(3 + i)), next.push_back(tokens(1));
+  std::vector<float> logits[2];
+  for (int split = 0; split < 2; ++split) {
+    CudaOptions o;
+    o.quant_decode_step = split ? 4 : 0;
+    CudaModel gpu(w, o);
+    std::vector<std::unique_ptr<SequenceState>> together, alone;
+    std::vector<float> expect;
+    for (int i = 0; i < kSeqs; ++i) {
+      together.push_back(gpu.new_sequence());
+      alone.push_back(gpu.new_sequence());
+      run(gpu, *together.back(), prompts[size_t(i)]);
+      run(gpu, *alone.back(), prompts[size_t(i)]);
+      auto l = run(gpu, *alone.back(), next[size_t(i)]);
+      expect.insert(expect.end(), l.begin(), l.end());
+    }
+    std::vector<BatchItem> items;
+    for (int i = 0; i < kSeqs; ++i) items.push_back({together[size_t(i)].get(), next[size_t(i)], false});
+    logits[split].resize(size_t(kSeqs) * V);
+    gpu.forward(items, logits[split].data());
+    const double e = test::relative_rms(logits[split], expect);
+    std::printf("quantized decode batch of %d, %s: vs each alone, relative RMS %.2e\n", kSeqs,
+                split ? "steps of 4" : "one step", e);
+    // In steps of 4 every sequence takes the GEMV path, as alone: equal up to summation order.
+    EXPECT_LE(e, split ? 1e-5 : kRandomModelRms);
+  }
+  EXPECT_LE(test::relative_rms(logits[1], logits[0]), kRandomModelRms);
+}
+
 // The trained default model through `a3b quantize` (Q4_K_M and Q8_0 GGUFs, tiled V heads): the
 // GPU against the CPU on the same file, and both against the BF16 checkpoint, where the GPU must
 // stay within the bound the CPU's GGUF test holds the CPU to.
