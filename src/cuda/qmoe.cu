@@ -113,8 +113,8 @@ constexpr int kDownItems = 3;  // (slot, unit) items a lane holds at once: 8 slo
 // Block (8 rows, token): h[t][r] += Σ_slots w_s · down_s[r] · act_s, over the routed slots or
 // the shared one. Lanes split (slot, unit) items, so rows of few units still use the whole warp.
 // Routed (right after the routed gate/up): the routing (from the logits), weights and h (last
-// written before the router) before the wait, act after it. Shared (after the routed down): everything but h before the wait (its
-// act is three launches back), then h += after it.
+// written before the router) before the wait, act after it. Shared (after the routed down):
+// everything but h before the wait (its act is three launches back), then h += after it.
 template <DType T>
 __global__ __launch_bounds__(256) void qmoe_down_kernel(MoeArgs a, int act_stride, bool shared) {
   using Unit = typename UnitOf<T>::type;
