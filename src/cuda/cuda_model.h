@@ -30,12 +30,16 @@ struct CudaOptions {
   bool grouped_moe = true;     // many tokens: experts as grouped GEMMs (else gather-GEMV, 4 tokens at a time)
   bool cublas = true;          // dense projections of many tokens through cuBLAS (else our tensor-core GEMM)
   // Quantized weights: decode batches (one token per sequence) of at most quant_decode_split
-  // sequences run as steps of quant_decode_step, on the quantized GEMV path, where one wider
-  // step would dequantize every matrix to bf16 first. UD-Q4_K_M on an H100, split vs one step:
-  // batch 8 479 vs 291 tok/s, 16 452 vs 382, 64 465 vs 722 (a 4-token step costs ~3× a 1-token
-  // one; one step costs ~26 ms + ~1 ms a token): even at ~24 sequences.
+  // sequences run as steps of quant_decode_step, on the quantized GEMV path, instead of one step
+  // through the grouped GEMMs. UD-Q4_K_M on an H100, steps of 4 vs one step: batch 8 481 vs 396
+  // tok/s, 12 477 vs 488, 16 474 vs 558 (a 4-token step costs ~3× a 1-token one).
   int quant_decode_step = 4;  // the GEMV path's most tokens (kGemvMaxTokens); 0: off
-  int quant_decode_split = 24;
+  int quant_decode_split = 8;
+  // Quantized routed experts in steps of 5 to quant_gemm_tokens tokens: the grouped GEMM
+  // dequantizes tiles into shared memory (qgemm.cu) instead of every expert with rows into a
+  // scratch first. UD-Q4_K_M, H100: decode batch 64 737 -> 1,055 tok/s, prefill of 2,048 tokens
+  // 14,840 -> 17,083; at 8,192 the scratch is faster (22,045 vs 20,934). 0: off.
+  int quant_gemm_tokens = 4096;
 };
 
 class CudaModel : public Model {

@@ -8,7 +8,8 @@
 namespace a3b::cuda {
 
 // y[T, N] (+)= x · wᵀ for T rows: cuBLAS, or our GEMM as one group (opt.cublas = false).
-// Quantized weights are dequantized into the scratch first, as many rows at a time as it holds.
+// Quantized weights are dequantized into the scratch first, as many rows at a time as it holds
+// (a dense matrix gives the grouped GEMM one tile row: too few blocks to read it quantized).
 void Engine::dense(const Plan& p, const Ctx& c, const bf16* x, int ldx, int T, const GpuMatrix& W, float* y, int ldy,
                    bool accumulate, const char* name) {
   const int K = W.cols;
@@ -204,6 +205,7 @@ void Engine::moe_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
   m.y_exp = ws.y_exp;
   m.y_sh = L.sh_gate_up.data ? ws.y_sh : nullptr;
   m.deq = ws.deq;
+  m.quant_gemm = !p.small && p.T <= opt.quant_gemm_tokens;
   m.m = p.m;
   if (p.small) {
     GemvArgs a;  // router logits, and (bf16 experts) in the last block the top-k of each token

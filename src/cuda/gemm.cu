@@ -1,7 +1,6 @@
 // Matrix products with many activation rows: cuBLAS for the dense projections, and our own
 // tensor-core kernel for the experts, where each expert multiplies only the rows routed to it.
-#include "cuda/common.cuh"
-#include "cuda/kernels.h"
+#include "cuda/gemm_tile.cuh"
 
 namespace a3b::cuda {
 
@@ -30,37 +29,23 @@ void gemm_dense_f32(const Ctx& ctx, const float* x, int ldx, int T, const float*
 
 namespace {
 
-constexpr int BM = kGemmTileM, BN = 128, BK = 64, STAGES = 3;
+constexpr int BM = kTileM, BN = kTileN, BK = 64, STAGES = 3;
 constexpr int LDS = BK + 8;  // rows padded to 144 bytes: fragment loads hit 32 distinct banks
 constexpr size_t kStageElems = size_t(BM + BN) * LDS;
 constexpr size_t kGemmSmem = STAGES * kStageElems * sizeof(bf16);
 
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
-  const unsigned dst = unsigned(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(gmem), "r"(valid ? 16 : 0));
-}
-
-__device__ __forceinline__ uint32_t ld32(const bf16* p) { return *reinterpret_cast<const uint32_t*>(p); }
-
-// One 128×128 output tile per block; 8 warps of 64×32; three shared-memory stages of 64-wide K
-// slices in flight (deep enough to stream the weights of an expert that few rows chose).
+// One 128×128 output tile per block; three shared-memory stages of 64-wide K slices in flight
+// (deep enough to stream the weights of an expert that few rows chose).
 __global__ __launch_bounds__(256) void group_gemm_kernel(GroupGemmArgs a) {
   extern __shared__ float4 smem4[];
   bf16* smem = reinterpret_cast<bf16*>(smem4);  // per stage: A [BM][LDS], then B [BN][LDS]
   grid_sync_prev();
   const int tile = blockIdx.x;
   if (tile >= a.tiles[a.groups]) return;
-  int lo = 0, hi = a.groups - 1;  // the group whose tiles contain this one
-  while (lo < hi) {
-    const int mid = (lo + hi + 1) / 2;
-    if (a.tiles[mid] <= tile) lo = mid;
-    else hi = mid - 1;
-  }
-  const int g = lo;
+  const int g = tile_group(a, tile);
   const int m0 = a.seg[g] + (tile - a.tiles[g]) * BM, m_end = a.seg[g + 1], n0 = blockIdx.y * BN;
   const bf16* W = a.w + size_t(g) * a.w_stride;
-  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, gq = lane / 4, q = lane % 4;
-  const int wm = warp / 4, wn = warp % 4;
+  const int tid = threadIdx.x;
 
   // Each thread copies four 16-byte chunks of A and four of B per stage.
   const bf16* a_src[4];
@@ -102,63 +87,15 @@ __global__ __launch_bounds__(256) void group_gemm_kernel(GroupGemmArgs a) {
     if (next < nk) load_stage(next % STAGES, next * BK);
     asm volatile("cp.async.commit_group;");
     const bf16* As = smem + (kt % STAGES) * kStageElems;
-    const bf16* Bs = As + BM * LDS;
-#pragma unroll
-    for (int ks = 0; ks < BK; ks += 16) {
-      uint32_t af[4][4], bfr[4][2];
-#pragma unroll
-      for (int mi = 0; mi < 4; ++mi) {
-        const bf16* r0 = As + (wm * 64 + mi * 16 + gq) * LDS + ks + 2 * q;
-        af[mi][0] = ld32(r0);
-        af[mi][1] = ld32(r0 + 8 * LDS);
-        af[mi][2] = ld32(r0 + 8);
-        af[mi][3] = ld32(r0 + 8 * LDS + 8);
-      }
-#pragma unroll
-      for (int ni = 0; ni < 4; ++ni) {
-        const bf16* r0 = Bs + (wn * 32 + ni * 8 + gq) * LDS + ks + 2 * q;
-        bfr[ni][0] = ld32(r0);
-        bfr[ni][1] = ld32(r0 + 8);
-      }
-#pragma unroll
-      for (int mi = 0; mi < 4; ++mi)
-#pragma unroll
-        for (int ni = 0; ni < 4; ++ni) mma_bf16(acc[mi][ni], af[mi], bfr[ni]);
-    }
+    mma_slice<LDS, BK>(As, As + BM * LDS, acc, m_end - m0);
   }
-
-#pragma unroll
-  for (int mi = 0; mi < 4; ++mi)
-#pragma unroll
-    for (int ni = 0; ni < 4; ++ni) {
-      const int col = n0 + wn * 32 + ni * 8 + 2 * q;
-      if (col >= a.N) continue;
-#pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        const int row = m0 + wm * 64 + mi * 16 + gq + half * 8;
-        if (row >= m_end) continue;
-        const float c0 = acc[mi][ni][2 * half], c1 = acc[mi][ni][2 * half + 1];
-        if (a.swiglu) {
-          static_cast<bf16*>(a.out)[size_t(row) * a.ldo + col / 2] = __float2bfloat16_rn(silu(c0) * c1);
-        } else {
-          float* o = static_cast<float*>(a.out) + size_t(row) * a.ldo + col;
-          if (a.accumulate) {
-            o[0] += c0;
-            if (col + 1 < a.N) o[1] += c1;
-          } else if (col + 1 < a.N && a.ldo % 2 == 0) {
-            *reinterpret_cast<float2*>(o) = make_float2(c0, c1);
-          } else {
-            o[0] = c0;
-            if (col + 1 < a.N) o[1] = c1;
-          }
-        }
-      }
-    }
+  store_tile(a, acc, m0, m_end, n0);
 }
 
 }  // namespace
 
 void group_gemm(const Ctx& ctx, const GroupGemmArgs& a, const char* name) {
+  if (a.wq.data) return group_gemm_quant(ctx, a, name);
   if (a.K % 8 != 0) fail("grouped GEMM ", name, ": K = ", a.K, " must be a multiple of 8");
   if (a.swiglu && a.N % 2 != 0) fail("grouped GEMM ", name, ": gate/up rows must come in pairs");
   launch(ctx, name, group_gemm_kernel, dim3(unsigned(a.max_tiles), blocks_for(a.N, BN)), 256, kGemmSmem, a);

@@ -140,6 +140,9 @@ struct GroupGemmArgs {
   const int* a_index = nullptr;
   const bf16* w = nullptr;
   int64_t w_stride = 0;       // elements between groups' weights
+  // Quantized weights instead (w unused): group g's rows [g·N, g·N + N) of wq, dequantized tile
+  // by tile into shared memory (qgemm.cu; K a multiple of 64, a type gpu_quant_supported reads).
+  GpuMatrix wq;
   int N = 0, K = 0;
   int groups = 0;
   const int* seg = nullptr;   // [groups + 1]
@@ -151,6 +154,7 @@ struct GroupGemmArgs {
   int ldo = 0;
 };
 void group_gemm(const Ctx& ctx, const GroupGemmArgs& a, const char* name);
+void group_gemm_quant(const Ctx& ctx, const GroupGemmArgs& a, const char* name);  // a.wq set
 
 // ---------------------------------------------------------------------------------------------
 // misc.cu
@@ -231,6 +235,7 @@ struct MoeArgs {
   GpuMatrix sh_gate_up;           // [2Is][H] interleaved, no data without a shared expert
   GpuMatrix sh_down;              // [H][Is]
   bf16* deq = nullptr;            // grouped path, quantized experts: bf16 scratch of E·max(2I·H, H·I)
+  bool quant_gemm = false;        // grouped path: quantized experts through group_gemm_quant, no scratch
   float* h = nullptr;             // residual rows: h += MoE(x)
   int* topk_id = nullptr;         // [T][k]
   float* topk_w = nullptr;        // [T][k]

@@ -251,18 +251,23 @@ void moe_grouped(const Ctx& ctx, const MoeArgs& a) {
   launch(ctx, "moe/route", moe_plan_kernel, 1, 1024, 0, a);
   launch(ctx, "moe/route", moe_scatter_kernel, blocks_for(int64_t(a.T) * d.k, 256), 256, 0, a);
 
-  // Quantized experts: those with rows, dequantized into the scratch first (same layout as bf16).
-  auto weights = [&](const GpuMatrix& m, int experts, int64_t per, const int* counts, const char* name) {
-    if (!m.quantized()) return m.bf();
-    dequant_experts(ctx, m, experts, per, counts, a.deq, name);
-    return static_cast<const bf16*>(a.deq);
+  // Quantized experts: read as they are (quant_gemm: the routed ones, whose tiles are many), or
+  // those with rows dequantized into the scratch first (same layout as bf16).
+  auto weights = [&](GroupGemmArgs& g, const GpuMatrix& m, int experts, int64_t per, const int* counts) {
+    const bool read_quantized = a.quant_gemm && m.quantized() && experts > 1;
+    g.wq = read_quantized ? m : GpuMatrix{};
+    g.w = m.bf();
+    if (m.quantized() && !read_quantized) {
+      dequant_experts(ctx, m, experts, per, counts, a.deq, "moe/dequant");
+      g.w = a.deq;
+    }
   };
   const int rows = a.T * d.k;
   GroupGemmArgs g;
   g.a = a.xb;
   g.lda = d.H;
   g.a_index = a.perm_tok;
-  g.w = weights(a.gate_up, d.E, int64_t(2) * d.I, a.counts, "moe/dequant");
+  weights(g, a.gate_up, d.E, int64_t(2) * d.I, a.counts);
   g.w_stride = int64_t(2) * d.I * d.H;
   g.N = 2 * d.I;
   g.K = d.H;
@@ -277,7 +282,7 @@ void moe_grouped(const Ctx& ctx, const MoeArgs& a) {
   g.a = a.act_b;
   g.lda = d.I;
   g.a_index = nullptr;
-  g.w = weights(a.down, d.E, d.H, a.counts, "moe/dequant");
+  weights(g, a.down, d.E, d.H, a.counts);
   g.w_stride = int64_t(d.H) * d.I;
   g.N = d.H;
   g.K = d.I;
@@ -290,7 +295,7 @@ void moe_grouped(const Ctx& ctx, const MoeArgs& a) {
     GroupGemmArgs s;
     s.a = a.xb;
     s.lda = d.H;
-    s.w = weights(a.sh_gate_up, 1, int64_t(2) * d.Is, nullptr, "moe/dequant");
+    weights(s, a.sh_gate_up, 1, int64_t(2) * d.Is, nullptr);
     s.N = 2 * d.Is;
     s.K = d.H;
     s.groups = 1;
@@ -303,7 +308,7 @@ void moe_grouped(const Ctx& ctx, const MoeArgs& a) {
     group_gemm(ctx, s, "moe/shared_gate_up");
     s.a = a.sh_act_b;
     s.lda = d.Is;
-    s.w = weights(a.sh_down, 1, d.H, nullptr, "moe/dequant");
+    weights(s, a.sh_down, 1, d.H, nullptr);
     s.N = d.H;
     s.K = d.Is;
     s.swiglu = false;

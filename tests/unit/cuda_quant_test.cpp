@@ -151,6 +151,82 @@ INSTANTIATE_TEST_SUITE_P(Types, CudaQuantKernels,
                                            std::make_tuple(DType::IQ2_XXS, 2048, 1), std::make_tuple(DType::IQ3_XXS, 512, 2),
                                            std::make_tuple(DType::IQ3_S, 2048, 4)));
 
+// The grouped GEMM on quantized weights (tiles dequantized in shared memory) against dequantizing
+// them first and the bf16 grouped GEMM: the same bf16 values in the same product order, so equal
+// to the bit. Three groups of 5, 0 and 133 rows (a tile boundary), N not a multiple of the tile,
+// K of half a slice past the last whole one where the type allows; SwiGLU and float outputs.
+class CudaQuantGemm : public ::testing::TestWithParam<std::tuple<DType, int>> {};
+
+TEST_P(CudaQuantGemm, EqualsDequantizeThenGemm) {
+  A3B_REQUIRE_GPU();
+  const auto [type, K] = GetParam();
+  const int G = 3, N = 2 * 97, T = 138;
+  const std::vector<int> seg = {0, 5, 5, T};
+  std::vector<int> tiles = {0};
+  for (int g = 0; g < G; ++g)
+    tiles.push_back(tiles.back() + (seg[size_t(g) + 1] - seg[size_t(g)] + cuda::kGemmTileM - 1) / cuda::kGemmTileM);
+  std::mt19937 rng(unsigned(K * 7 + int(type)));
+  QuantRows q = random_rows(type, G * N, K, rng);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<uint16_t> xs(size_t(T) * K);
+  for (uint16_t& v : xs) v = f32_to_bf16(nd(rng));
+  Device w(q.gpu.size()), deq(size_t(G) * N * K * 2), x(xs.size() * 2), dseg(seg.size() * 4), dtiles(tiles.size() * 4);
+  Device out_q(size_t(T) * N * 4), out_ref(size_t(T) * N * 4);
+  A3B_CUDA(cudaMemcpy(w.p, q.gpu.data(), q.gpu.size(), cudaMemcpyHostToDevice));
+  A3B_CUDA(cudaMemcpy(x.p, xs.data(), xs.size() * 2, cudaMemcpyHostToDevice));
+  A3B_CUDA(cudaMemcpy(dseg.p, seg.data(), seg.size() * 4, cudaMemcpyHostToDevice));
+  A3B_CUDA(cudaMemcpy(dtiles.p, tiles.data(), tiles.size() * 4, cudaMemcpyHostToDevice));
+  cuda::GpuMatrix m;
+  m.type = type;
+  m.data = w.as<uint8_t>();
+  m.rows = G * N;
+  m.cols = K;
+  m.row_bytes = cuda::gpu_row_bytes(type, K);
+  m.tables = cuda::gpu_grid_table(type);
+  cuda::Ctx ctx;
+  cuda::dequant_rows(ctx, m, 0, m.rows, deq.as<cuda::bf16>(), "test");
+  for (bool swiglu : {true, false}) {
+    cuda::GroupGemmArgs a;
+    a.a = x.as<cuda::bf16>();
+    a.lda = K;
+    a.N = N;
+    a.K = K;
+    a.groups = G;
+    a.seg = dseg.as<int>();
+    a.tiles = dtiles.as<int>();
+    a.max_tiles = tiles.back();
+    a.swiglu = swiglu;
+    a.ldo = swiglu ? N / 2 : N;
+    const size_t bytes = size_t(T) * N * 4;
+    A3B_CUDA(cudaMemset(out_q.p, 0, bytes));
+    A3B_CUDA(cudaMemset(out_ref.p, 0, bytes));
+    a.wq = m;
+    a.out = out_q.p;
+    cuda::group_gemm(ctx, a, "test quant");
+    a.wq = cuda::GpuMatrix{};
+    a.w = deq.as<cuda::bf16>();
+    a.w_stride = int64_t(N) * K;
+    a.out = out_ref.p;
+    cuda::group_gemm(ctx, a, "test bf16");
+    A3B_CUDA(cudaDeviceSynchronize());
+    std::vector<uint8_t> got(bytes), want(bytes);
+    A3B_CUDA(cudaMemcpy(got.data(), out_q.p, bytes, cudaMemcpyDeviceToHost));
+    A3B_CUDA(cudaMemcpy(want.data(), out_ref.p, bytes, cudaMemcpyDeviceToHost));
+    size_t nonzero = 0;
+    for (uint8_t b : want) nonzero += b != 0;
+    EXPECT_GT(nonzero, bytes / 8) << "the reference wrote nothing";
+    EXPECT_EQ(std::memcmp(got.data(), want.data(), bytes), 0)
+        << dtype_name(type) << " K " << K << (swiglu ? " SwiGLU" : " float") << ": outputs differ";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, CudaQuantGemm,
+                         ::testing::Values(std::make_tuple(DType::Q8_0, 320), std::make_tuple(DType::Q4_K, 512),
+                                           std::make_tuple(DType::Q5_K, 256), std::make_tuple(DType::Q6_K, 768),
+                                           std::make_tuple(DType::Q4_0, 192), std::make_tuple(DType::IQ4_XS, 256),
+                                           std::make_tuple(DType::MXFP4, 128), std::make_tuple(DType::IQ2_XXS, 256),
+                                           std::make_tuple(DType::IQ3_S, 512)));
+
 // m's rows quantized to t (kept as they are where rows are not whole blocks of t).
 Matrix quantized(ModelWeights& w, const Matrix& m, DType t) {
   if (m.cols % dtype_block_elems(t) != 0) return m;
@@ -273,7 +349,8 @@ TEST(CudaQuant, MixedTypesMatchCpuEngine) {
 
 // A decode batch of a quantized model runs as steps of quant_decode_step sequences (the GEMV
 // path): ten sequences in one forward (steps of 4, 4, 2) give each one's logits alone, and the
-// same as with the split turned off (one step of 10: dequantize + tensor cores).
+// same as with the split turned off (one step of 10: the routed experts through the quantized
+// grouped GEMM, the rest dequantized, on tensor cores).
 TEST(CudaQuant, DecodeBatchInStepsEqualsEachAlone) {
   A3B_REQUIRE_GPU();
   ModelWeights w = mixed_quant_weights();
@@ -291,6 +368,7 @@ TEST(CudaQuant, DecodeBatchInStepsEqualsEachAlone) {
   for (int split = 0; split < 2; ++split) {
     CudaOptions o;
     o.quant_decode_step = split ? 4 : 0;
+    o.quant_decode_split = kSeqs;
     CudaModel gpu(w, o);
     std::vector<std::unique_ptr<SequenceState>> together, alone;
     std::vector<float> expect;
