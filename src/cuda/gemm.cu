@@ -39,11 +39,9 @@ constexpr size_t kGemmSmem = STAGES * kStageElems * sizeof(bf16);
 __global__ __launch_bounds__(256) void group_gemm_kernel(GroupGemmArgs a) {
   extern __shared__ float4 smem4[];
   bf16* smem = reinterpret_cast<bf16*>(smem4);  // per stage: A [BM][LDS], then B [BN][LDS]
-  grid_sync_prev();
-  const int tile = blockIdx.x;
-  if (tile >= a.tiles[a.groups]) return;
-  const int g = tile_group(a, tile);
-  const int m0 = a.seg[g] + (tile - a.tiles[g]) * BM, m_end = a.seg[g + 1], n0 = blockIdx.y * BN;
+  TilePlace at;
+  if (!tile_place(a, &at)) return;
+  const int g = at.g, m0 = at.m0, m_end = at.m_end, n0 = at.n0;
   const bf16* W = a.w + size_t(g) * a.w_stride;
   const int tid = threadIdx.x;
 

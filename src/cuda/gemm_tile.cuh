@@ -17,15 +17,28 @@ __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool va
 
 __device__ __forceinline__ uint32_t ld32(const bf16* p) { return *reinterpret_cast<const uint32_t*>(p); }
 
-// The group whose tiles contain `tile` (tiles[] holds the prefix sums of tiles per group).
-__device__ __forceinline__ int tile_group(const GroupGemmArgs& a, int tile) {
+// Where a block's output tile lies: group g (whose tiles contain block x: tiles[] holds the
+// prefix sums of tiles per group), rows [m0, min(m0 + kTileM, m_end)), columns from n0.
+struct TilePlace {
+  int g, m0, m_end, n0;
+};
+
+// After the grid wait (the step's tiles come from the routing kernels); false: no tile here.
+__device__ __forceinline__ bool tile_place(const GroupGemmArgs& a, TilePlace* p) {
+  grid_sync_prev();
+  const int tile = blockIdx.x;
+  if (tile >= a.tiles[a.groups]) return false;
   int lo = 0, hi = a.groups - 1;
   while (lo < hi) {
     const int mid = (lo + hi + 1) / 2;
     if (a.tiles[mid] <= tile) lo = mid;
     else hi = mid - 1;
   }
-  return lo;
+  p->g = lo;
+  p->m0 = a.seg[lo] + (tile - a.tiles[lo]) * kTileM;
+  p->m_end = a.seg[lo + 1];
+  p->n0 = blockIdx.y * kTileN;
+  return true;
 }
 
 // acc += A·Bᵀ over a K slice of BK: As [kTileM][LDS] and Bs [kTileN][LDS] in shared memory.
