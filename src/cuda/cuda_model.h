@@ -31,14 +31,14 @@ struct CudaOptions {
   bool cublas = true;          // dense projections of many tokens through cuBLAS (else our tensor-core GEMM)
   // Quantized weights: decode batches (one token per sequence) of at most quant_decode_split
   // sequences run as steps of quant_decode_step, on the quantized GEMV path, instead of one step
-  // through the grouped GEMMs. UD-Q4_K_M on an H100, steps of 4 vs one step: batch 8 481 vs 396
-  // tok/s, 12 477 vs 488, 16 474 vs 558 (a 4-token step costs ~3× a 1-token one).
+  // through the grouped GEMMs. UD-Q4_K_M on an H100, steps of 4 vs one step: batch 5 457 vs 359
+  // tok/s, 8 484 vs 504 (a 4-token step costs ~3× a 1-token one); 16 as one step: 772.
   int quant_decode_step = 4;  // the GEMV path's most tokens (kGemvMaxTokens); 0: off
-  int quant_decode_split = 8;
+  int quant_decode_split = 7;
   // Quantized routed experts in steps of 5 to quant_gemm_tokens tokens: the grouped GEMM
   // dequantizes tiles into shared memory (qgemm.cu) instead of every expert with rows into a
-  // scratch first. UD-Q4_K_M, H100: decode batch 64 737 -> 1,055 tok/s, prefill of 2,048 tokens
-  // 14,840 -> 17,083; at 8,192 the scratch is faster (22,045 vs 20,934). 0: off.
+  // scratch first. UD-Q4_K_M, H100: decode batch 64 781 -> 1,675 tok/s, prefill of 2,048 tokens
+  // 14,882 -> 17,231; at 8,192 the scratch is faster (22,045 vs 20,934). 0: off.
   int quant_gemm_tokens = 4096;
 };
 

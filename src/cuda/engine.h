@@ -7,6 +7,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/threads.h"
 #include "cuda/context.h"
 #include "cuda/cuda_model.h"
 #include "cuda/gpu_weights.h"
@@ -98,6 +99,7 @@ struct Engine {
   using GraphKey = std::tuple<int, int, int, bool>;  // tokens, attention chunks, chunk length, copy logits
   std::map<GraphKey, cudaGraphExec_t> graphs;
   std::map<GraphKey, int> graph_seen;
+  std::unique_ptr<ThreadPool> copy_pool;  // started by the first large logits copy
 
   Ctx ctx() const;
   std::unique_ptr<SequenceState> new_sequence(std::shared_ptr<Engine> self);
@@ -105,6 +107,7 @@ struct Engine {
   void forward(std::span<const BatchItem> batch, float* logits, const ForwardOptions& fo);
 
  private:
+  void logits_to_caller(float* dst, size_t n);
   float* run_step(std::span<const Piece> pieces, float* logits, const ForwardOptions& fo);
   void ensure_workspace(int tokens);
   void free_workspace();

@@ -34,8 +34,8 @@ constexpr int LDS = BK + 8;  // rows padded to 144 bytes: fragment loads hit 32 
 constexpr size_t kStageElems = size_t(BM + BN) * LDS;
 constexpr size_t kGemmSmem = STAGES * kStageElems * sizeof(bf16);
 
-// One 128×128 output tile per block; three shared-memory stages of 64-wide K slices in flight
-// (deep enough to stream the weights of an expert that few rows chose).
+// One 128×128 output tile per block (8 warps of 64×32); three shared-memory stages of 64-wide K
+// slices in flight (deep enough to stream the weights of an expert that few rows chose).
 __global__ __launch_bounds__(256) void group_gemm_kernel(GroupGemmArgs a) {
   extern __shared__ float4 smem4[];
   bf16* smem = reinterpret_cast<bf16*>(smem4);  // per stage: A [BM][LDS], then B [BN][LDS]
@@ -43,7 +43,7 @@ __global__ __launch_bounds__(256) void group_gemm_kernel(GroupGemmArgs a) {
   if (!tile_place(a, &at)) return;
   const int g = at.g, m0 = at.m0, m_end = at.m_end, n0 = at.n0;
   const bf16* W = a.w + size_t(g) * a.w_stride;
-  const int tid = threadIdx.x;
+  const int tid = threadIdx.x, row0 = tid / 128 * 64, col0 = tid / 32 % 4 * 32;  // the warp's 64×32
 
   // Each thread copies four 16-byte chunks of A and four of B per stage.
   const bf16* a_src[4];
@@ -85,9 +85,9 @@ __global__ __launch_bounds__(256) void group_gemm_kernel(GroupGemmArgs a) {
     if (next < nk) load_stage(next % STAGES, next * BK);
     asm volatile("cp.async.commit_group;");
     const bf16* As = smem + (kt % STAGES) * kStageElems;
-    mma_slice<LDS, BK>(As, As + BM * LDS, acc, m_end - m0);
+    mma_slice<LDS, BK>(As, As + BM * LDS, acc, row0, col0, m_end - m0);
   }
-  store_tile(a, acc, m0, m_end, n0);
+  store_frags(a, acc, m0 + row0, m_end, n0 + col0);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The tile machinery the grouped tensor-core GEMMs share (gemm.cu: bf16 weights through
 // cp.async; qgemm.cu: quantized weights dequantized into shared memory): which group a tile
 // belongs to, the warps' m16n8k16 products over a K slice in shared memory, the output tile.
-// A block owns a BM×BN output tile; its 8 warps own 64×32 each (2 × 4).
+// A block owns a kTileM×kTileN output tile (tile_place); the kernels split it among their warps.
 #pragma once
 #include "cuda/common.cuh"
 #include "cuda/kernels.h"
@@ -41,57 +41,58 @@ __device__ __forceinline__ bool tile_place(const GroupGemmArgs& a, TilePlace* p)
   return true;
 }
 
-// acc += A·Bᵀ over a K slice of BK: As [kTileM][LDS] and Bs [kTileN][LDS] in shared memory.
+// A warp's MF × NF m16n8k16 fragments, rows from row0 and columns from col0 of the block tile:
+// acc += A·Bᵀ over a K slice of BK, with As [rows][LDS] and Bs [kTileN][LDS] in shared memory.
 // Only the first `rows` rows of A hold data: 16-row fragments past them are skipped (a decode
 // batch gives an expert a few rows of its 128).
-template <int LDS, int BK>
-__device__ __forceinline__ void mma_slice(const bf16* As, const bf16* Bs, float (&acc)[4][4][4], int rows = kTileM) {
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gq = lane / 4, q = lane % 4;
-  const int wm = warp / 4, wn = warp % 4;
-  const int frags = min(4, max(0, (rows - wm * 64 + 15) / 16));  // warp-uniform
+template <int LDS, int BK, int MF, int NF>
+__device__ __forceinline__ void mma_slice(const bf16* As, const bf16* Bs, float (&acc)[MF][NF][4], int row0, int col0,
+                                          int rows) {
+  const int lane = threadIdx.x % 32, gq = lane / 4, q = lane % 4;
+  const int frags = min(MF, max(0, (rows - row0 + 15) / 16));  // warp-uniform
   if (frags == 0) return;
 #pragma unroll
   for (int ks = 0; ks < BK; ks += 16) {
-    uint32_t af[4][4], bfr[4][2];
+    uint32_t af[MF][4], bfr[NF][2];
 #pragma unroll
-    for (int mi = 0; mi < 4; ++mi) {
+    for (int mi = 0; mi < MF; ++mi) {
       if (mi >= frags) break;
-      const bf16* r0 = As + (wm * 64 + mi * 16 + gq) * LDS + ks + 2 * q;
+      const bf16* r0 = As + (row0 + mi * 16 + gq) * LDS + ks + 2 * q;
       af[mi][0] = ld32(r0);
       af[mi][1] = ld32(r0 + 8 * LDS);
       af[mi][2] = ld32(r0 + 8);
       af[mi][3] = ld32(r0 + 8 * LDS + 8);
     }
 #pragma unroll
-    for (int ni = 0; ni < 4; ++ni) {
-      const bf16* r0 = Bs + (wn * 32 + ni * 8 + gq) * LDS + ks + 2 * q;
+    for (int ni = 0; ni < NF; ++ni) {
+      const bf16* r0 = Bs + (col0 + ni * 8 + gq) * LDS + ks + 2 * q;
       bfr[ni][0] = ld32(r0);
       bfr[ni][1] = ld32(r0 + 8);
     }
 #pragma unroll
-    for (int mi = 0; mi < 4; ++mi) {
+    for (int mi = 0; mi < MF; ++mi) {
       if (mi >= frags) break;
 #pragma unroll
-      for (int ni = 0; ni < 4; ++ni) mma_bf16(acc[mi][ni], af[mi], bfr[ni]);
+      for (int ni = 0; ni < NF; ++ni) mma_bf16(acc[mi][ni], af[mi], bfr[ni]);
     }
   }
 }
 
-// The block's output rows [m0, m_end) ∩ its tile, columns from n0: SwiGLU pairs as bf16, or floats
-// (stored or added).
-__device__ __forceinline__ void store_tile(const GroupGemmArgs& a, const float (&acc)[4][4][4], int m0, int m_end,
-                                           int n0) {
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gq = lane / 4, q = lane % 4;
-  const int wm = warp / 4, wn = warp % 4;
+// A warp's fragments to the output: rows from m0 (below m_end), columns from n0; SwiGLU pairs
+// as bf16, or floats (stored or added).
+template <int MF, int NF>
+__device__ __forceinline__ void store_frags(const GroupGemmArgs& a, const float (&acc)[MF][NF][4], int m0, int m_end,
+                                            int n0) {
+  const int lane = threadIdx.x % 32, gq = lane / 4, q = lane % 4;
 #pragma unroll
-  for (int mi = 0; mi < 4; ++mi)
+  for (int mi = 0; mi < MF; ++mi)
 #pragma unroll
-    for (int ni = 0; ni < 4; ++ni) {
-      const int col = n0 + wn * 32 + ni * 8 + 2 * q;
+    for (int ni = 0; ni < NF; ++ni) {
+      const int col = n0 + ni * 8 + 2 * q;
       if (col >= a.N) continue;
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
-        const int row = m0 + wm * 64 + mi * 16 + gq + half * 8;
+        const int row = m0 + mi * 16 + gq + half * 8;
         if (row >= m_end) continue;
         const float c0 = acc[mi][ni][2 * half], c1 = acc[mi][ni][2 * half + 1];
         if (a.swiglu) {

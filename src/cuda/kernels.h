@@ -143,6 +143,7 @@ struct GroupGemmArgs {
   // Quantized weights instead (w unused): group g's rows [g·N, g·N + N) of wq, dequantized tile
   // by tile into shared memory (qgemm.cu; K a multiple of 64, a type gpu_quant_supported reads).
   GpuMatrix wq;
+  bool few_rows = false;      // wq: groups get a few rows each (16 at a time suit them best)
   int N = 0, K = 0;
   int groups = 0;
   const int* seg = nullptr;   // [groups + 1]

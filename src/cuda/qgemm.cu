@@ -1,40 +1,48 @@
-// The grouped tensor-core GEMM for quantized weights: steps of a few dozen to a few hundred rows
-// (decode batches, short prompts), where dequantizing whole matrices into a bf16 scratch first
-// would write and read again 3.5× the bytes the quantized weights hold. Each block dequantizes
-// its 128 weight rows a 128-wide K slice at a time into shared memory — the values and bf16
-// rounding of dequant_rows, and the product order of gemm.cu, so the result equals dequantizing
-// first — while the next slice's units are already on their way into registers.
+// The grouped tensor-core GEMM for quantized weights: steps of a few to a few thousand rows
+// (decode batches, prompts), where dequantizing whole matrices into a bf16 scratch first would
+// write and read again 3.5× the bytes the quantized weights hold. Each block dequantizes its 128
+// weight rows a 128-wide K slice at a time into shared memory — the values and bf16 rounding of
+// dequant_rows, and the product order of gemm.cu, so the result equals dequantizing first —
+// while the next slices' units are already on their way into registers.
 #include "cuda/gemm_tile.cuh"
 #include "cuda/quant.cuh"
 
 namespace a3b::cuda {
 namespace {
 
-constexpr int BM = kTileM, BN = kTileN, BK = 2 * kUnit;  // a slice: two units of every row
+constexpr int BN = kTileN, BK = 2 * kUnit;  // a slice: two units of every weight row
 constexpr int LDS = BK + 8;
-constexpr size_t kStageElems = size_t(BM + BN) * LDS;
-constexpr size_t kSmem = 2 * kStageElems * sizeof(bf16);  // two stages: 139,264 bytes
 
-// Thread t holds unit 2·slice + t % 2 of tile row t / 2. Unit u covers weights [64u, 64u + 64)
+// Rows of A a block multiplies at once: all 128 of its tile (8 warps of 64×32), or 16 at a time
+// (8 warps of 16×16) for experts that get a few rows each: less shared memory and fewer
+// registers, so two blocks share a multiprocessor, at the price of dequantizing the weights
+// again for every further 16 rows.
+template <int BM>
+constexpr size_t smem_bytes() { return 2 * size_t(BM + BN) * LDS * sizeof(bf16); }  // two stages
+
+// Thread t holds unit 2·slice + t % 2 of weight row t / 2. Unit u covers weights [64u, 64u + 64)
 // of the row, except Q6_K's, which covers four runs of 16 in the same 128-weight half-block: in
 // either case slice k's two units cover exactly weights [128k, 128k + 128).
-template <DType T>
-__global__ __launch_bounds__(256) void group_gemm_quant_kernel(GroupGemmArgs a) {
+template <DType T, int BM>
+__global__ __launch_bounds__(256, BM == kTileM ? 1 : 2) void group_gemm_quant_kernel(GroupGemmArgs a) {
   using Unit = typename UnitOf<T>::type;
+  constexpr int MF = BM == kTileM ? 4 : 1, NF = BM == kTileM ? 4 : 2;  // a warp's fragments
+  constexpr size_t kStageElems = size_t(BM + BN) * LDS;
   extern __shared__ float4 smem4[];
   bf16* smem = reinterpret_cast<bf16*>(smem4);  // per stage: A [BM][LDS], then B [BN][LDS]
   TilePlace at;
   if (!tile_place(a, &at)) return;
-  const int g = at.g, m0 = at.m0, m_end = at.m_end, n0 = at.n0;
-  const int tid = threadIdx.x, units = a.K / kUnit;
+  const int g = at.g, m_end = at.m_end, n0 = at.n0;
+  const int tid = threadIdx.x, warp = tid / 32, units = a.K / kUnit;
+  const int row0 = BM == kTileM ? warp / 4 * 64 : 0, col0 = BM == kTileM ? warp % 4 * 32 : warp * 16;
 
-  // A: eight 16-byte chunks per thread and stage (row tid / 16 + 16 i, chunk tid % 16).
+  // A: BM / 16 16-byte chunks per thread and stage (row tid / 16 + 16 i, chunk tid % 16).
   const int c_of = tid % 16;
-  auto load_a = [&](int s, int k0) {
+  auto load_a = [&](int m0, int s, int k0) {
     bf16* As = smem + s * kStageElems;
     const bool kin = k0 + c_of * 8 < a.K;
 #pragma unroll
-    for (int i = 0; i < 8; ++i) {
+    for (int i = 0; i < BM / 16; ++i) {
       const int r = tid / 16 + 16 * i, m = m0 + r;
       const bool ok = m < m_end && kin;
       const int arow = ok ? (a.a_index ? a.a_index[m] : m) : 0;
@@ -80,29 +88,33 @@ __global__ __launch_bounds__(256) void group_gemm_quant_kernel(GroupGemmArgs a) 
 
   // Slice k: its A arrives by cp.async during slice k - 1; its units were requested two slices
   // ahead, into the register set (w0 or w1) slice k - 2 was dequantized from.
-  float acc[4][4][4] = {};
-  const int nk = (a.K + BK - 1) / BK, rows = min(BM, m_end - m0);
-  auto step = [&](int k, const Unit& stage_next, Unit& fetch) {
-    asm volatile("cp.async.wait_group 0;");
-    __syncthreads();  // slice k complete in stage k % 2; everyone is done with the other stage
-    if (k + 1 < nk) load_a((k + 1) % 2, (k + 1) * BK);
+  const int nk = (a.K + BK - 1) / BK, tile_rows = min(kTileM, m_end - at.m0);
+  for (int r = 0; r < tile_rows; r += BM) {  // BM = kTileM: once
+    const int m0 = at.m0 + r, rows = min(BM, tile_rows - r);
+    float acc[MF][NF][4] = {};
+    auto step = [&](int k, const Unit& stage_next, Unit& fetch) {
+      asm volatile("cp.async.wait_group 0;");
+      __syncthreads();  // slice k complete in stage k % 2; everyone is done with the other stage
+      if (k + 1 < nk) load_a(m0, (k + 1) % 2, (k + 1) * BK);
+      asm volatile("cp.async.commit_group;");
+      if (k + 2 < nk) load_b(fetch, k + 2);
+      const bf16* As = smem + (k % 2) * kStageElems;
+      mma_slice<LDS, BK>(As, As + BM * LDS, acc, row0, col0, rows);
+      if (k + 1 < nk) store_b(stage_next, (k + 1) % 2, k + 1);
+    };
+    Unit w0, w1;
+    if (r > 0) __syncthreads();  // the previous rows' last slice is read by every warp
+    load_a(m0, 0, 0);
     asm volatile("cp.async.commit_group;");
-    if (k + 2 < nk) load_b(fetch, k + 2);
-    const bf16* As = smem + (k % 2) * kStageElems;
-    mma_slice<LDS, BK>(As, As + BM * LDS, acc, rows);
-    if (k + 1 < nk) store_b(stage_next, (k + 1) % 2, k + 1);
-  };
-  Unit w0, w1;
-  load_a(0, 0);
-  asm volatile("cp.async.commit_group;");
-  load_b(w0, 0);
-  if (nk > 1) load_b(w1, 1);
-  store_b(w0, 0, 0);
-  for (int k = 0; k < nk; k += 2) {
-    step(k, w1, w0);
-    if (k + 1 < nk) step(k + 1, w0, w1);
+    load_b(w0, 0);
+    if (nk > 1) load_b(w1, 1);
+    store_b(w0, 0, 0);
+    for (int k = 0; k < nk; k += 2) {
+      step(k, w1, w0);
+      if (k + 1 < nk) step(k + 1, w0, w1);
+    }
+    store_frags(a, acc, m0 + row0, m_end, n0 + col0);
   }
-  store_tile(a, acc, m0, m_end, n0);
 }
 
 }  // namespace
@@ -111,8 +123,10 @@ void group_gemm_quant(const Ctx& ctx, const GroupGemmArgs& a, const char* name) 
   if (a.K % kUnit != 0 || a.wq.cols != a.K)
     fail("quantized grouped GEMM ", name, ": K = ", a.K, " must be the weights' width and a multiple of ", kUnit);
   if (a.swiglu && a.N % 2 != 0) fail("quantized grouped GEMM ", name, ": gate/up rows must come in pairs");
+  const dim3 grid(unsigned(a.max_tiles), blocks_for(a.N, BN));
   dispatch_quant(a.wq.type, [&]<DType T>() {
-    launch(ctx, name, group_gemm_quant_kernel<T>, dim3(unsigned(a.max_tiles), blocks_for(a.N, BN)), 256, kSmem, a);
+    if (a.few_rows) launch(ctx, name, group_gemm_quant_kernel<T, 16>, grid, 256, smem_bytes<16>(), a);
+    else launch(ctx, name, group_gemm_quant_kernel<T, kTileM>, grid, 256, smem_bytes<kTileM>(), a);
   });
 }
 

@@ -190,9 +190,10 @@ void Engine::step(std::vector<std::unique_ptr<Active>>& running) {
   if (items.empty()) return;
 
   const int64_t V = model_->config().vocab_size;
-  std::vector<float> logits(size_t(items.size() * V));
+  if (logits_.size() < items.size() * size_t(V)) logits_.resize(items.size() * size_t(V));
+  float* logits = logits_.data();
   try {
-    model_->forward(items, logits.data());
+    model_->forward(items, logits);
   } catch (const std::exception& e) {
     for (Active* a : owners) finish(*a, ended(FinishReason::Error, e.what()));
     return;

@@ -108,6 +108,9 @@ class Engine {
   std::vector<int32_t> eos_;
   EngineMetrics metrics_;
   PrefixCache cache_;  // used by the engine thread only
+  // A step's logits, kept across steps (engine thread): a fresh buffer of a 64-sequence batch
+  // would zero and fault in 64 MB every step.
+  std::vector<float> logits_;
 
   std::mutex mu_;
   std::condition_variable wake_;

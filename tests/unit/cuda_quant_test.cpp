@@ -154,7 +154,8 @@ INSTANTIATE_TEST_SUITE_P(Types, CudaQuantKernels,
 // The grouped GEMM on quantized weights (tiles dequantized in shared memory) against dequantizing
 // them first and the bf16 grouped GEMM: the same bf16 values in the same product order, so equal
 // to the bit. Three groups of 5, 0 and 133 rows (a tile boundary), N not a multiple of the tile,
-// K of half a slice past the last whole one where the type allows; SwiGLU and float outputs.
+// K of half a slice past the last whole one where the type allows; SwiGLU and float outputs; the
+// kernel for many rows per group (128 at once) and the one for few (16 at a time).
 class CudaQuantGemm : public ::testing::TestWithParam<std::tuple<DType, int>> {};
 
 TEST_P(CudaQuantGemm, EqualsDequantizeThenGemm) {
@@ -185,7 +186,8 @@ TEST_P(CudaQuantGemm, EqualsDequantizeThenGemm) {
   m.tables = cuda::gpu_grid_table(type);
   cuda::Ctx ctx;
   cuda::dequant_rows(ctx, m, 0, m.rows, deq.as<cuda::bf16>(), "test");
-  for (bool swiglu : {true, false}) {
+  for (int variant = 0; variant < 4; ++variant) {
+    const bool swiglu = variant % 2 == 0, few_rows = variant >= 2;
     cuda::GroupGemmArgs a;
     a.a = x.as<cuda::bf16>();
     a.lda = K;
@@ -201,6 +203,7 @@ TEST_P(CudaQuantGemm, EqualsDequantizeThenGemm) {
     A3B_CUDA(cudaMemset(out_q.p, 0, bytes));
     A3B_CUDA(cudaMemset(out_ref.p, 0, bytes));
     a.wq = m;
+    a.few_rows = few_rows;
     a.out = out_q.p;
     cuda::group_gemm(ctx, a, "test quant");
     a.wq = cuda::GpuMatrix{};
@@ -216,7 +219,8 @@ TEST_P(CudaQuantGemm, EqualsDequantizeThenGemm) {
     for (uint8_t b : want) nonzero += b != 0;
     EXPECT_GT(nonzero, bytes / 8) << "the reference wrote nothing";
     EXPECT_EQ(std::memcmp(got.data(), want.data(), bytes), 0)
-        << dtype_name(type) << " K " << K << (swiglu ? " SwiGLU" : " float") << ": outputs differ";
+        << dtype_name(type) << " K " << K << (swiglu ? " SwiGLU" : " float") << (few_rows ? ", 16 rows at a time" : "")
+        << ": outputs differ";
   }
 }
 
