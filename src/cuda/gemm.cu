@@ -43,7 +43,7 @@ __global__ __launch_bounds__(256) void group_gemm_kernel(GroupGemmArgs a) {
   if (!tile_place(a, &at)) return;
   const int g = at.g, m0 = at.m0, m_end = at.m_end, n0 = at.n0;
   const bf16* W = a.w + size_t(g) * a.w_stride;
-  const int tid = threadIdx.x, row0 = tid / 128 * 64, col0 = tid / 32 % 4 * 32;  // the warp's 64×32
+  const int tid = threadIdx.x, row0 = WarpTile<BM>::row0(), col0 = WarpTile<BM>::col0();
 
   // Each thread copies four 16-byte chunks of A and four of B per stage.
   const bf16* a_src[4];

@@ -41,6 +41,18 @@ __device__ __forceinline__ bool tile_place(const GroupGemmArgs& a, TilePlace* p)
   return true;
 }
 
+// How a kernel taking BM rows of its tile at a time splits them and the 128 columns among its 8
+// warps: all 128 rows as 2 × 4 warps of 64×32 (gemm.cu, qgemm.cu), or 16 rows (qgemm.cu, for
+// groups of a few rows: less shared memory and fewer registers per block, the weights read again
+// for every further 16 rows; tried for bf16 weights too: within ±3%, not kept) as 8 warps of 16×16. MF × NF fragments of m16n8k16 per warp, from row0 / col0 of the block's rows.
+template <int BM>
+struct WarpTile {
+  static_assert(BM == kTileM || BM == 16, "128 or 16 rows at a time");
+  static constexpr int MF = BM == kTileM ? 4 : 1, NF = BM == kTileM ? 4 : 2;
+  static __device__ int row0() { return BM == kTileM ? int(threadIdx.x) / 128 * 64 : 0; }
+  static __device__ int col0() { return BM == kTileM ? int(threadIdx.x) / 32 % 4 * 32 : int(threadIdx.x) / 32 * 16; }
+};
+
 // A warp's MF × NF m16n8k16 fragments, rows from row0 and columns from col0 of the block tile:
 // acc += A·Bᵀ over a K slice of BK, with As [rows][LDS] and Bs [kTileN][LDS] in shared memory.
 // Only the first `rows` rows of A hold data: 16-row fragments past them are skipped (a decode

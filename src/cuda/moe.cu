@@ -256,7 +256,7 @@ void moe_grouped(const Ctx& ctx, const MoeArgs& a) {
   auto weights = [&](GroupGemmArgs& g, const GpuMatrix& m, int experts, int64_t per, const int* counts) {
     const bool read_quantized = a.quant_gemm && m.quantized() && experts > 1;
     g.wq = read_quantized ? m : GpuMatrix{};
-    g.few_rows = a.T * d.k <= 8 * d.E;  // at most 8 rows per expert on average
+    g.few_rows = experts > 1 && a.T * d.k <= 8 * d.E;  // at most 8 rows per expert on average
     g.w = m.bf();
     if (m.quantized() && !read_quantized) {
       dequant_experts(ctx, m, experts, per, counts, a.deq, "moe/dequant");

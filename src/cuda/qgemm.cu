@@ -13,10 +13,7 @@ namespace {
 constexpr int BN = kTileN, BK = 2 * kUnit;  // a slice: two units of every weight row
 constexpr int LDS = BK + 8;
 
-// Rows of A a block multiplies at once: all 128 of its tile (8 warps of 64×32), or 16 at a time
-// (8 warps of 16×16) for experts that get a few rows each: less shared memory and fewer
-// registers, so two blocks share a multiprocessor, at the price of dequantizing the weights
-// again for every further 16 rows.
+// BM rows of A at a time (WarpTile): with 16, two blocks share a multiprocessor.
 template <int BM>
 constexpr size_t smem_bytes() { return 2 * size_t(BM + BN) * LDS * sizeof(bf16); }  // two stages
 
@@ -26,15 +23,14 @@ constexpr size_t smem_bytes() { return 2 * size_t(BM + BN) * LDS * sizeof(bf16);
 template <DType T, int BM>
 __global__ __launch_bounds__(256, BM == kTileM ? 1 : 2) void group_gemm_quant_kernel(GroupGemmArgs a) {
   using Unit = typename UnitOf<T>::type;
-  constexpr int MF = BM == kTileM ? 4 : 1, NF = BM == kTileM ? 4 : 2;  // a warp's fragments
+  using WT = WarpTile<BM>;
   constexpr size_t kStageElems = size_t(BM + BN) * LDS;
   extern __shared__ float4 smem4[];
   bf16* smem = reinterpret_cast<bf16*>(smem4);  // per stage: A [BM][LDS], then B [BN][LDS]
   TilePlace at;
   if (!tile_place(a, &at)) return;
   const int g = at.g, m_end = at.m_end, n0 = at.n0;
-  const int tid = threadIdx.x, warp = tid / 32, units = a.K / kUnit;
-  const int row0 = BM == kTileM ? warp / 4 * 64 : 0, col0 = BM == kTileM ? warp % 4 * 32 : warp * 16;
+  const int tid = threadIdx.x, units = a.K / kUnit, row0 = WT::row0(), col0 = WT::col0();
 
   // A: BM / 16 16-byte chunks per thread and stage (row tid / 16 + 16 i, chunk tid % 16).
   const int c_of = tid % 16;
@@ -91,7 +87,7 @@ __global__ __launch_bounds__(256, BM == kTileM ? 1 : 2) void group_gemm_quant_ke
   const int nk = (a.K + BK - 1) / BK, tile_rows = min(kTileM, m_end - at.m0);
   for (int r = 0; r < tile_rows; r += BM) {  // BM = kTileM: once
     const int m0 = at.m0 + r, rows = min(BM, tile_rows - r);
-    float acc[MF][NF][4] = {};
+    float acc[WT::MF][WT::NF][4] = {};
     auto step = [&](int k, const Unit& stage_next, Unit& fetch) {
       asm volatile("cp.async.wait_group 0;");
       __syncthreads();  // slice k complete in stage k % 2; everyone is done with the other stage
