@@ -50,6 +50,13 @@ Engine::~Engine() {
   if (stream) cudaStreamDestroy(stream);
 }
 
+void Engine::keep_dense_copies() {
+  if (!opt.dense_bf16_copies || !w->quantized) return;
+  size_t free = 0, total = 0;
+  A3B_CUDA(cudaMemGetInfo(&free, &total));
+  w->add_dense_bf16_copies(total / 4);
+}
+
 Ctx Engine::ctx() const {
   Ctx c;
   c.stream = stream;
@@ -444,6 +451,7 @@ void Engine::forward(std::span<const BatchItem> batch, float* logits, const Forw
 
 CudaModel::CudaModel(const ModelWeights& weights, CudaOptions options) : e_(std::make_shared<cuda::Engine>(options)) {
   e_->w = std::make_unique<cuda::GpuWeights>(weights);
+  e_->keep_dense_copies();
 }
 
 CudaModel::CudaModel(const ModelConfig& config, uint64_t seed, CudaOptions options, const std::string& mix)
@@ -452,6 +460,7 @@ CudaModel::CudaModel(const ModelConfig& config, uint64_t seed, CudaOptions optio
   if (mix != "bf16" && mix != "ud-q4_k_m") fail("unknown synthetic weight mix '", mix, "' (bf16 or ud-q4_k_m)");
   e_->w = std::make_unique<cuda::GpuWeights>(config, seed,
                                              mix == "bf16" ? cuda::SyntheticMix::BF16 : cuda::SyntheticMix::UD_Q4_K_M);
+  e_->keep_dense_copies();
 }
 
 CudaModel::~CudaModel() = default;

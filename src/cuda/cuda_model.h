@@ -40,6 +40,11 @@ struct CudaOptions {
   // scratch first. UD-Q4_K_M, H100: decode batch 64 781 -> 1,675 tok/s, prefill of 2,048 tokens
   // 14,882 -> 17,231; at 8,192 the scratch is faster (22,045 vs 20,934). 0: off.
   int quant_gemm_tokens = 4096;
+  // Quantized weights: keep a bf16 copy of the dense matrices (lm_head, projections, shared
+  // experts; 3.8 GB for the real model) for steps of more than 4 tokens, when the copies leave
+  // a quarter of the GPU's memory free; otherwise every such step dequantizes them again.
+  // UD-Q4_K_M on an H100, with vs without: decode batch 8 659 vs 522 tok/s, 64 1,819 vs 1,668.
+  bool dense_bf16_copies = true;
 };
 
 class CudaModel : public Model {

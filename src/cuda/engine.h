@@ -102,6 +102,7 @@ struct Engine {
   std::unique_ptr<ThreadPool> copy_pool;  // started by the first large logits copy
 
   Ctx ctx() const;
+  void keep_dense_copies();  // after the weights: CudaOptions::dense_bf16_copies
   std::unique_ptr<SequenceState> new_sequence(std::shared_ptr<Engine> self);
   std::unique_ptr<SequenceState> clone_sequence(std::shared_ptr<Engine> self, const CudaSequence& src);
   void forward(std::span<const BatchItem> batch, float* logits, const ForwardOptions& fo);

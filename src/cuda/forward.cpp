@@ -8,11 +8,20 @@
 namespace a3b::cuda {
 
 // y[T, N] (+)= x · wᵀ for T rows: cuBLAS, or our GEMM as one group (opt.cublas = false).
-// Quantized weights are dequantized into the scratch first, as many rows at a time as it holds
-// (a dense matrix gives the grouped GEMM one tile row: too few blocks to read it quantized).
+// Quantized weights: their bf16 copy where one is kept (CudaOptions::dense_bf16_copies), else
+// dequantized into the scratch first, as many rows at a time as it holds (a dense matrix gives
+// the grouped GEMM one tile row: too few blocks to read it quantized).
 void Engine::dense(const Plan& p, const Ctx& c, const bf16* x, int ldx, int T, const GpuMatrix& W, float* y, int ldy,
                    bool accumulate, const char* name) {
   const int K = W.cols;
+  if (W.quantized() && W.bf16_copy) {
+    GpuMatrix copy;
+    copy.data = reinterpret_cast<const uint8_t*>(W.bf16_copy);
+    copy.rows = W.rows;
+    copy.cols = K;
+    copy.row_bytes = size_t(K) * 2;
+    return dense(p, c, x, ldx, T, copy, y, ldy, accumulate, name);
+  }
   if (W.quantized()) {
     const int64_t chunk = std::max<int64_t>(1, ws.deq_elems / K);
     for (int64_t n0 = 0; n0 < W.rows; n0 += chunk) {

@@ -498,6 +498,32 @@ void GpuWeights::finish() {
   A3B_CUDA(cudaDeviceSynchronize());
 }
 
+size_t GpuWeights::add_dense_bf16_copies(size_t keep_free) {
+  std::vector<GpuMatrix*> dense;
+  auto consider = [&](GpuMatrix& m) {
+    if (m.data && m.quantized()) dense.push_back(&m);
+  };
+  for (GpuLayer& L : layers) {
+    for (GpuMatrix& m : L.in_proj) consider(m);
+    for (GpuMatrix& m : L.qkv) consider(m);
+    for (GpuMatrix* m : {&L.out_proj, &L.o_proj, &L.sh_gate_up, &L.sh_down}) consider(*m);
+  }
+  consider(lm_head);
+  size_t need = 0;
+  for (const GpuMatrix* m : dense) need += size_t(m->rows) * size_t(m->cols) * sizeof(bf16);
+  size_t free = 0, total = 0;
+  A3B_CUDA(cudaMemGetInfo(&free, &total));
+  if (need == 0 || free < need + keep_free) return 0;
+  Ctx ctx;
+  for (GpuMatrix* m : dense) {
+    bf16* copy = alloc_n<bf16>(size_t(m->rows) * size_t(m->cols), "a dense matrix's bf16 copy");
+    dequant_rows(ctx, *m, 0, m->rows, copy, "dense bf16 copies");
+    m->bf16_copy = copy;
+  }
+  A3B_CUDA(cudaDeviceSynchronize());
+  return need;  // counted in `bytes` by alloc()
+}
+
 GpuWeights::~GpuWeights() {
   for (void* p : allocations_) cudaFree(p);
 }

@@ -75,6 +75,12 @@ class GpuWeights {
   GpuMatrix new_matrix(DType type, int64_t rows, int64_t cols, const char* what);
   void allocate_small();  // norms, conv, gates, router: everything but the big matrices
   void finish();  // derived copies, then waits for every upload
+
+ public:
+  // Quantized dense matrices (projections, shared experts, lm_head) get a bf16 copy, dequantized
+  // once, for steps of many tokens, which would otherwise dequantize them every step, if the
+  // copies leave keep_free bytes of the GPU free. Returns the bytes added.
+  size_t add_dense_bf16_copies(size_t keep_free);
   std::vector<void*> allocations_;
 };
 

@@ -34,6 +34,7 @@ struct GpuMatrix {
   int cols = 0;
   size_t row_bytes = 0;
   const uint32_t* tables = nullptr;  // IQ2_XXS / IQ3_XXS / IQ3_S: gpu_grid_table(type)
+  const bf16* bf16_copy = nullptr;   // quantized dense matrices: the same dequantized, if kept
 
   __host__ __device__ bool quantized() const { return type != DType::BF16; }
   __host__ __device__ const bf16* bf() const { return reinterpret_cast<const bf16*>(data); }

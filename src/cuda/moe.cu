@@ -257,8 +257,8 @@ void moe_grouped(const Ctx& ctx, const MoeArgs& a) {
     const bool read_quantized = a.quant_gemm && m.quantized() && experts > 1;
     g.wq = read_quantized ? m : GpuMatrix{};
     g.few_rows = experts > 1 && a.T * d.k <= 8 * d.E;  // at most 8 rows per expert on average
-    g.w = m.bf();
-    if (m.quantized() && !read_quantized) {
+    g.w = m.quantized() && m.bf16_copy ? m.bf16_copy : m.bf();
+    if (m.quantized() && !read_quantized && !m.bf16_copy) {
       dequant_experts(ctx, m, experts, per, counts, a.deq, "moe/dequant");
       g.w = a.deq;
     }

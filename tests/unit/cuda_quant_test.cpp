@@ -397,6 +397,43 @@ TEST(CudaQuant, DecodeBatchInStepsEqualsEachAlone) {
   EXPECT_LE(test::relative_rms(logits[1], logits[0]), kRandomModelRms);
 }
 
+// Steps of many tokens multiply quantized dense matrices through bf16: a copy kept on the GPU
+// (CudaOptions::dense_bf16_copies) or dequantized into the scratch every step. The same values
+// either way: a 40-token prompt and a batch of six decode steps give the same logits.
+TEST(CudaQuant, DenseBf16CopiesGiveTheSameLogits) {
+  A3B_REQUIRE_GPU();
+  ModelWeights w = mixed_quant_weights();
+  const int64_t V = w.config.vocab_size;
+  std::mt19937 rng(9);
+  std::vector<int32_t> prompt(40), next(6);
+  for (int32_t& t : prompt) t = int32_t(rng() % uint32_t(V));
+  for (int32_t& t : next) t = int32_t(rng() % uint32_t(V));
+  std::vector<float> logits[2];
+  size_t bytes[2];
+  for (int copies = 0; copies < 2; ++copies) {
+    CudaOptions o;
+    o.dense_bf16_copies = copies == 1;
+    o.quant_decode_split = 0;  // the six decode tokens as one step of many
+    CudaModel gpu(w, o);
+    bytes[copies] = gpu.weight_bytes();
+    std::vector<std::unique_ptr<SequenceState>> seqs;
+    std::vector<BatchItem> items;
+    logits[copies] = run(gpu, *(seqs.emplace_back(gpu.new_sequence())), prompt);
+    for (int i = 0; i < 6; ++i) {
+      seqs.push_back(gpu.new_sequence());
+      run(gpu, *seqs.back(), std::span(prompt).first(size_t(5 + i)));
+    }
+    for (int i = 0; i < 6; ++i) items.push_back({seqs[size_t(i) + 1].get(), std::span(&next[size_t(i)], 1), false});
+    std::vector<float> batch(size_t(6) * V);
+    gpu.forward(items, batch.data());
+    logits[copies].insert(logits[copies].end(), batch.begin(), batch.end());
+  }
+  EXPECT_GT(bytes[1], bytes[0]) << "no bf16 copies were kept";
+  const double e = test::relative_rms(logits[1], logits[0]);
+  std::printf("dense bf16 copies vs dequantizing every step: relative RMS %.2e\n", e);
+  EXPECT_LE(e, 1e-5);
+}
+
 // The trained default model through `a3b quantize` (Q4_K_M and Q8_0 GGUFs, tiled V heads): the
 // GPU against the CPU on the same file, and both against the BF16 checkpoint, where the GPU must
 // stay within the bound the CPU's GGUF test holds the CPU to.
