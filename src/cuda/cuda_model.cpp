@@ -329,7 +329,10 @@ void Engine::logits_to_caller(float* dst, size_t n) {
     std::memcpy(dst, ws.logits_host, n * sizeof(float));
     return;
   }
-  if (!copy_pool) copy_pool = std::make_unique<ThreadPool>(int(std::min<unsigned>(8, std::max(1u, std::thread::hardware_concurrency()))));
+  if (!copy_pool) {
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    copy_pool = std::make_unique<ThreadPool>(int(std::min(8u, cores)));
+  }
   const float* src = ws.logits_host;
   copy_pool->for_range(int64_t(n), 1024, [&](int64_t b, int64_t e) {
     std::memcpy(dst + b, src + b, size_t(e - b) * sizeof(float));

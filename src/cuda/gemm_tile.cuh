@@ -44,7 +44,8 @@ __device__ __forceinline__ bool tile_place(const GroupGemmArgs& a, TilePlace* p)
 // How a kernel taking BM rows of its tile at a time splits them and the 128 columns among its 8
 // warps: all 128 rows as 2 × 4 warps of 64×32 (gemm.cu, qgemm.cu), or 16 rows (qgemm.cu, for
 // groups of a few rows: less shared memory and fewer registers per block, the weights read again
-// for every further 16 rows; tried for bf16 weights too: within ±3%, not kept) as 8 warps of 16×16. MF × NF fragments of m16n8k16 per warp, from row0 / col0 of the block's rows.
+// for every further 16 rows; tried for bf16 weights too: within ±3%, not kept) as 8 warps of
+// 16×16. MF × NF fragments of m16n8k16 per warp, from row0 / col0 of the block's rows.
 template <int BM>
 struct WarpTile {
   static_assert(BM == kTileM || BM == 16, "128 or 16 rows at a time");
