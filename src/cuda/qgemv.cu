@@ -102,7 +102,7 @@ __global__ __launch_bounds__(256, 2) void qgemv_kernel(GemvArgs a) {
   gemv_before_wait<NT>(a, xs);
   grid_sync_prev();
   gemv_after_wait<NT>(a, xs, scratch);
-  quantize_act(xs, NT * cols, xq, xd, xsum);  // the NT rows are contiguous in every array
+  quantize_act(xs, NT * cols, cols, xq, xd, xsum);  // the NT rows are contiguous in every array
   __syncthreads();
 
   float acc[R][NT];

@@ -30,7 +30,7 @@ struct ActRows {
     return QAct{q + i * width, d + i * (width / 32), s + i * (width / 32), f + i * width};
   }
   // The first n rows at once (rows are contiguous in every array).
-  __device__ void quantize(int n) { quantize_act(f, n * width, q, d, s); }
+  __device__ void quantize(int n) { quantize_act(f, n * width, width, q, d, s); }
 };
 
 constexpr int kGateUpUnits = 1;  // units of each row a lane holds at once (H = 2048 in one go)

@@ -20,22 +20,38 @@ namespace a3b::cuda {
 
 constexpr int kUnit = 64;
 
+// Where 16-byte chunk c of an int8 activation row sits in shared memory: each 64-value unit's
+// four chunks rotated by (unit / 2) % 4. Lanes that read chunk j of consecutive units then hit
+// distinct banks; unrotated, lanes 64 bytes apart met in the same ones (Nsight Compute: 85% of
+// the MoE kernels' shared-memory wavefronts were conflicts).
+__device__ __forceinline__ int act_chunk_slot(int c) { return (c & ~3) | ((c + (c >> 3)) & 3); }
+
+__device__ __forceinline__ uint32_t iword(const int4& v, int i) {
+  return uint32_t(i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w);
+}
+
 // Activations of one token as int8 per 32 values: x ≈ d[b] · q, and s[b] = d[b] · Σ q of block b;
-// f is the same row as float (what bf16 units multiply).
+// f is the same row as float (what bf16 units multiply). q is laid out by act_chunk_slot.
 struct QAct {
   const int8_t* q;
   const float* d;
   const float* s;
   const float* f;
+  // Values [16c, 16c + 16).
+  __device__ int4 chunk(int c) const { return *reinterpret_cast<const int4*>(q + 16 * act_chunk_slot(c)); }
+  // The scales (sums) of the two blocks of unit u.
+  __device__ float2 d2(int u) const { return reinterpret_cast<const float2*>(d)[u]; }
+  __device__ float2 s2(int u) const { return reinterpret_cast<const float2*>(s)[u]; }
 };
 
-// Block-wide: n floats (n a multiple of 32, x and q 16- and 4-byte aligned) into q/d/s. Eight
+// Block-wide: n floats, rows of `width` (a multiple of 64; x and q 16-byte aligned), into q/d/s
+// (q of each row laid out by act_chunk_slot). Eight
 // lanes share a block of 32 values, four each (one 16-byte load, one 4-byte store), and meet by
 // three shuffles; a warp takes four blocks per pass, so the loop bound is warp-uniform and every
 // lane joins every shuffle. (One thread per block serialised 64 shared-memory accesses per block:
 // the MoE down kernel's eight slots of 16 blocks kept 16 of 256 threads busy.)
-__device__ __forceinline__ void quantize_act(const float* x, int n, int8_t* q, float* d, float* s) {
-  const int nb = n / 32, l8 = threadIdx.x % 8, warp = threadIdx.x / 32, step = blockDim.x / 8;
+__device__ __forceinline__ void quantize_act(const float* x, int n, int width, int8_t* q, float* d, float* s) {
+  const int nb = n / 32, l8 = threadIdx.x % 8, warp = threadIdx.x / 32, step = blockDim.x / 8, row_chunks = width / 16;
   for (int b0 = 4 * warp; b0 < nb; b0 += step) {
     const int b = b0 + (threadIdx.x / 8) % 4;
     const bool ok = b < nb;
@@ -50,7 +66,8 @@ __device__ __forceinline__ void quantize_act(const float* x, int n, int8_t* q, f
 #pragma unroll
     for (int o = 4; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
     if (ok) {
-      reinterpret_cast<uint32_t*>(q + 32 * b)[l8] =
+      const int c = 2 * b + l8 / 4, in_row = c % row_chunks;
+      reinterpret_cast<uint32_t*>(q + 16 * (c - in_row + act_chunk_slot(in_row)))[l8 % 4] =
           (uint32_t(q0) & 0xff) | ((uint32_t(q1) & 0xff) << 8) | ((uint32_t(q2) & 0xff) << 16) | (uint32_t(q3) << 24);
       if (l8 == 0) {
         d[b] = scale;
@@ -60,13 +77,10 @@ __device__ __forceinline__ void quantize_act(const float* x, int n, int8_t* q, f
   }
 }
 
-__device__ __forceinline__ int4 lds_int4(const int8_t* p) { return *reinterpret_cast<const int4*>(p); }
-
 __device__ __forceinline__ int dp4(int a, int b, int c) { return __dp4a(a, b, c); }
 
-// Σ over 16 int8 pairs: four packed words of weights by 16 activations.
-__device__ __forceinline__ int dot16(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3, const int8_t* x) {
-  const int4 v = lds_int4(x);
+// Σ over 16 int8 pairs: four packed words of weights by a chunk of 16 activations.
+__device__ __forceinline__ int dot16(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3, const int4& v) {
   return dp4(int(w3), v.w, dp4(int(w2), v.z, dp4(int(w1), v.y, dp4(int(w0), v.x, 0))));
 }
 
@@ -98,10 +112,10 @@ struct Q8Unit {
     d2 = __ldg(reinterpret_cast<const uint32_t*>(row + cols + 4 * u));
   }
   __device__ float dot(int u, const QAct& x) const {
-    const int8_t* xq = x.q + u * 64;
-    const int s0 = dot16(q[0].x, q[0].y, q[0].z, q[0].w, xq) + dot16(q[1].x, q[1].y, q[1].z, q[1].w, xq + 16);
-    const int s1 = dot16(q[2].x, q[2].y, q[2].z, q[2].w, xq + 32) + dot16(q[3].x, q[3].y, q[3].z, q[3].w, xq + 48);
-    return half_lo(d2) * x.d[2 * u] * float(s0) + half_hi(d2) * x.d[2 * u + 1] * float(s1);
+    const int s0 = dot16(q[0].x, q[0].y, q[0].z, q[0].w, x.chunk(4 * u)) + dot16(q[1].x, q[1].y, q[1].z, q[1].w, x.chunk(4 * u + 1));
+    const int s1 = dot16(q[2].x, q[2].y, q[2].z, q[2].w, x.chunk(4 * u + 2)) + dot16(q[3].x, q[3].y, q[3].z, q[3].w, x.chunk(4 * u + 3));
+    const float2 xd = x.d2(u);
+    return half_lo(d2) * xd.x * float(s0) + half_hi(d2) * xd.y * float(s1);
   }
   template <class Emit>
   __device__ void dequant(int u, Emit emit) const {
@@ -147,18 +161,18 @@ struct K45Unit {
   }
   __device__ float dot(int u, const QAct& x) const {
     const int c = u % 4;
-    const int8_t* xq = x.q + u * 64;
+    const int4 xc[4] = {x.chunk(4 * u), x.chunk(4 * u + 1), x.chunk(4 * u + 2), x.chunk(4 * u + 3)};
     int lo = 0, hi = 0;
 #pragma unroll
     for (int i = 0; i < 8; ++i) {
-      lo = dp4(int(values(i, false, c)), *reinterpret_cast<const int*>(xq + 4 * i), lo);
-      hi = dp4(int(values(i, true, c)), *reinterpret_cast<const int*>(xq + 32 + 4 * i), hi);
+      lo = dp4(int(values(i, false, c)), int(iword(xc[i / 4], i % 4)), lo);
+      hi = dp4(int(values(i, true, c)), int(iword(xc[2 + i / 4], i % 4)), hi);
     }
     int sc0, m0, sc1, m1;
     scales(c, &sc0, &m0, &sc1, &m1);
     const float d = half_lo(head.x), dmin = half_hi(head.x);
-    return d * (float(sc0) * x.d[2 * u] * float(lo) + float(sc1) * x.d[2 * u + 1] * float(hi)) -
-           dmin * (float(m0) * x.s[2 * u] + float(m1) * x.s[2 * u + 1]);
+    const float2 xd = x.d2(u), xs = x.s2(u);
+    return d * (float(sc0) * xd.x * float(lo) + float(sc1) * xd.y * float(hi)) - dmin * (float(m0) * xs.x + float(m1) * xs.y);
   }
   template <class Emit>
   __device__ void dequant(int u, Emit emit) const {
@@ -216,7 +230,7 @@ struct Q6Unit {
 #pragma unroll
     for (int s = 0; s < 4; ++s) {
       const int e = start(u, s);
-      const int v = dot16(values(s, 0), values(s, 1), values(s, 2), values(s, 3), x.q + e);
+      const int v = dot16(values(s, 0), values(s, 1), values(s, 2), values(s, 3), x.chunk(e / 16));
       acc += float(scale(s, i)) * x.d[e / 32] * float(v);
     }
     return half_lo(d) * acc;
@@ -302,17 +316,18 @@ struct NibUnit {
   }
   __device__ float dot(int u, const QAct& x) const {
     float acc = 0.0f;
+    const float2 xd = x.d2(u);
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
-      const int8_t* xq = x.q + u * 64 + 32 * i;
+      const int4 lo = x.chunk(4 * u + 2 * i), hi = x.chunk(4 * u + 2 * i + 1);
       int s = 0;
 #pragma unroll
       for (int k = 0; k < 4; ++k) {
         const uint32_t w = word(q[i], k);
-        s = dp4(int(values(w & 0x0F0F0F0Fu)), *reinterpret_cast<const int*>(xq + 4 * k), s);
-        s = dp4(int(values((w >> 4) & 0x0F0F0F0Fu)), *reinterpret_cast<const int*>(xq + 16 + 4 * k), s);
+        s = dp4(int(values(w & 0x0F0F0F0Fu)), int(iword(lo, k)), s);
+        s = dp4(int(values((w >> 4) & 0x0F0F0F0Fu)), int(iword(hi, k)), s);
       }
-      acc += scale(u, i) * x.d[2 * u + i] * float(s);
+      acc += scale(u, i) * (i ? xd.y : xd.x) * float(s);
     }
     return acc;
   }
@@ -354,15 +369,16 @@ __device__ __forceinline__ uint32_t sign_byte(const uint32_t* tab, uint32_t i) {
 template <class U>
 __device__ __forceinline__ float grid_dot(const U& w, int u, const QAct& x) {
   float acc = 0.0f;
+  const float2 xd = x.d2(u);
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
-    const int8_t* xq = x.q + u * 64 + 32 * i;
+    const int4 xc[2] = {x.chunk(4 * u + 2 * i), x.chunk(4 * u + 2 * i + 1)};
     int s = 0;
 #pragma unroll
     for (int l = 0; l < 4; ++l)
 #pragma unroll
-      for (int k = 0; k < 2; ++k) s = dp4(int(w.values(i, l, k)), *reinterpret_cast<const int*>(xq + 8 * l + 4 * k), s);
-    acc += w.scale(i) * x.d[2 * u + i] * float(s);
+      for (int k = 0; k < 2; ++k) s = dp4(int(w.values(i, l, k)), int(iword(xc[l / 2], 2 * (l % 2) + k)), s);
+    acc += w.scale(i) * (i ? xd.y : xd.x) * float(s);
   }
   return acc;
 }
