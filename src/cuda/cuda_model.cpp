@@ -54,7 +54,7 @@ void Engine::keep_dense_copies() {
   if (!opt.dense_bf16_copies || !w->quantized) return;
   size_t free = 0, total = 0;
   A3B_CUDA(cudaMemGetInfo(&free, &total));
-  w->add_dense_bf16_copies(total / 4);
+  dense_copies = w->add_dense_bf16_copies(total / 4) > 0;
 }
 
 Ctx Engine::ctx() const {
@@ -421,8 +421,8 @@ void Engine::forward(std::span<const BatchItem> batch, float* logits, const Forw
   // model's small decode batch into steps of quant_decode_step sequences (see CudaOptions).
   bool decode_only = true;
   for (const BatchItem& item : batch) decode_only = decode_only && item.tokens.size() <= 1;
-  const bool split = w->quantized && decode_only && opt.quant_decode_step > 0 &&
-                     int(batch.size()) <= opt.quant_decode_split;
+  const int split_max = dense_copies ? opt.quant_decode_split_with_copies : opt.quant_decode_split;
+  const bool split = w->quantized && decode_only && opt.quant_decode_step > 0 && int(batch.size()) <= split_max;
   const int step_tokens = split ? std::min(opt.max_step_tokens, opt.quant_decode_step) : opt.max_step_tokens;
   std::vector<Piece> step;
   int room = step_tokens;

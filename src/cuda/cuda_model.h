@@ -30,11 +30,14 @@ struct CudaOptions {
   bool grouped_moe = true;     // many tokens: experts as grouped GEMMs (else gather-GEMV, 4 tokens at a time)
   bool cublas = true;          // dense projections of many tokens through cuBLAS (else our tensor-core GEMM)
   // Quantized weights: decode batches (one token per sequence) of at most quant_decode_split
-  // sequences run as steps of quant_decode_step, on the quantized GEMV path, instead of one step
-  // through the grouped GEMMs. UD-Q4_K_M on an H100, steps of 4 vs one step: batch 5 457 vs 359
-  // tok/s, 8 484 vs 504 (a 4-token step costs ~3× a 1-token one); 16 as one step: 772.
+  // sequences (quant_decode_split_with_copies when the dense matrices have bf16 copies, below)
+  // run as steps of quant_decode_step, on the quantized GEMV path, instead of one step through
+  // the grouped GEMMs. UD-Q4_K_M on an H100, steps of 4 vs one step: without the copies batch 5
+  // 457 vs 359 tok/s, 8 484 vs 504 (a 4-token step costs ~3× a 1-token one); with them batch 5
+  // 495 vs 455, 6 527 vs 548, 7 520 vs 593.
   int quant_decode_step = 4;  // the GEMV path's most tokens (kGemvMaxTokens); 0: off
   int quant_decode_split = 7;
+  int quant_decode_split_with_copies = 5;
   // Quantized routed experts in steps of 5 to quant_gemm_tokens tokens: the grouped GEMM
   // dequantizes tiles into shared memory (qgemm.cu) instead of every expert with rows into a
   // scratch first. UD-Q4_K_M, H100: decode batch 64 781 -> 1,675 tok/s, prefill of 2,048 tokens

@@ -100,6 +100,7 @@ struct Engine {
   std::map<GraphKey, cudaGraphExec_t> graphs;
   std::map<GraphKey, int> graph_seen;
   std::unique_ptr<ThreadPool> copy_pool;  // started by the first large logits copy
+  bool dense_copies = false;              // a quantized model's dense matrices have bf16 copies
 
   Ctx ctx() const;
   void keep_dense_copies();  // after the weights: CudaOptions::dense_bf16_copies

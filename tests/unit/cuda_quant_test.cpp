@@ -372,7 +372,7 @@ TEST(CudaQuant, DecodeBatchInStepsEqualsEachAlone) {
   for (int split = 0; split < 2; ++split) {
     CudaOptions o;
     o.quant_decode_step = split ? 4 : 0;
-    o.quant_decode_split = kSeqs;
+    o.quant_decode_split = o.quant_decode_split_with_copies = kSeqs;
     CudaModel gpu(w, o);
     std::vector<std::unique_ptr<SequenceState>> together, alone;
     std::vector<float> expect;
@@ -413,7 +413,7 @@ TEST(CudaQuant, DenseBf16CopiesGiveTheSameLogits) {
   for (int copies = 0; copies < 2; ++copies) {
     CudaOptions o;
     o.dense_bf16_copies = copies == 1;
-    o.quant_decode_split = 0;  // the six decode tokens as one step of many
+    o.quant_decode_split = o.quant_decode_split_with_copies = 0;  // the six decode tokens as one step of many
     CudaModel gpu(w, o);
     bytes[copies] = gpu.weight_bytes();
     std::vector<std::unique_ptr<SequenceState>> seqs;
