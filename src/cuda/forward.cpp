@@ -234,6 +234,15 @@ void Engine::moe_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
       a.topk_k = d.k;
       a.topk_id = ws.topk_id;
       a.topk_w = ws.topk_w;
+      // The shared expert's gate/up in the router's launch: its rows stream while the router's
+      // few blocks wait on their chain, and the routed experts' launch fits in one wave.
+      if (L.sh_gate_up.data && d.H < 4096) {
+        const int act_stride = std::max(d.I, d.Is);
+        a.pair_w = L.sh_gate_up;
+        a.pair_out = ws.act + size_t(d.k) * act_stride;
+        a.pair_ld = (d.k + 1) * act_stride;
+        m.shared_act_ready = true;
+      }
     }
     gemv(c, a, "moe/router");
   } else {

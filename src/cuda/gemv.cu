@@ -52,25 +52,29 @@ __device__ void topk_epilogue(const GemvArgs& a, float* scratch_logits) {
 
 // Each warp owns ROWS rows at a time and holds U 16-byte chunks of each in registers before using
 // them: ROWS·U = 16 loads in flight per lane (2 rows × 8 chunks for K = 2048, 1 × 16 for K = 4096).
+// Groups past w's rows are pair_w's row pairs (ROWS = 2 only).
 template <int NT, int ROWS, int U>
 __global__ __launch_bounds__(256, 2) void gemv_kernel(GemvArgs a) {
   extern __shared__ float4 smem4[];
   float* xs = reinterpret_cast<float*>(smem4);  // [NT][cols]
   __shared__ float scratch[33];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int chunks = a.cols / 8, groups = (a.rows + ROWS - 1) / ROWS, stride = gridDim.x * kWarps;
+  const int chunks = a.cols / 8, w_groups = (a.rows + ROWS - 1) / ROWS, stride = gridDim.x * kWarps;
+  const int groups = w_groups + (ROWS == 2 && a.pair_w.data ? int(a.pair_w.rows) / 2 : 0);
   int grp = blockIdx.x * kWarps + warp;
 
   uint4 w[ROWS][U];
   auto load = [&](int gi, int kb) {
+    const bool pair = gi >= w_groups;
+    const int rows = pair ? int(a.pair_w.rows) : a.rows;
 #pragma unroll
     for (int r = 0; r < ROWS; ++r) {
-      const int row = ROWS * gi + r;
-      const bf16* base = a.w.bf() + size_t(row) * a.cols;
+      const int row = ROWS * (pair ? gi - w_groups : gi) + r;
+      const bf16* base = (pair ? a.pair_w.bf() : a.w.bf()) + size_t(row) * a.cols;
 #pragma unroll
       for (int u = 0; u < U; ++u) {
         const int c = (kb * U + u) * 32 + lane;
-        w[r][u] = (row < a.rows && c < chunks) ? ld_stream(base + size_t(c) * 8) : make_uint4(0, 0, 0, 0);
+        w[r][u] = (row < rows && c < chunks) ? ld_stream(base + size_t(c) * 8) : make_uint4(0, 0, 0, 0);
       }
     }
   };
@@ -105,6 +109,14 @@ __global__ __launch_bounds__(256, 2) void gemv_kernel(GemvArgs a) {
         }
       }
     }
+    if (ROWS == 2 && grp >= w_groups) {  // a pair_w pair: silu(gate) · up
+#pragma unroll
+      for (int t = 0; t < NT; ++t) {
+        const float g = warp_sum(acc[0][t]), u = warp_sum(acc[ROWS - 1][t]);
+        if (lane == 0 && t < a.ntok) a.pair_out[size_t(t) * a.pair_ld + grp - w_groups] = silu(g) * u;
+      }
+      continue;
+    }
 #pragma unroll
     for (int r = 0; r < ROWS; ++r) {
       const int row = ROWS * grp + r;
@@ -125,7 +137,7 @@ template <int NT>
 void launch_gemv(const Ctx& ctx, const GemvArgs& a, const char* name) {
   const size_t smem = size_t(NT) * a.cols * sizeof(float);
   const bool wide = a.cols >= 4096;  // one row per warp, 16 chunks of it in flight
-  const int groups = wide ? a.rows : (a.rows + 1) / 2;
+  const int groups = wide ? a.rows : (a.rows + 1) / 2 + int(a.pair_w.rows) / 2;
   const unsigned grid = std::min<unsigned>(blocks_for(groups, kWarps), unsigned(gemv_blocks_per_sm() * ctx.sms));
   if (wide) launch(ctx, name, gemv_kernel<NT, 1, 16>, grid, 256, smem, a);
   else launch(ctx, name, gemv_kernel<NT, 2, 8>, grid, 256, smem, a);
@@ -144,6 +156,9 @@ void gemv(const Ctx& ctx, GemvArgs a, const char* name) {
   if (a.counter && (a.topk_k > kMaxK || a.topk_E > a.cols || a.topk_E > kMaxExperts))
     fail("gemv ", name, ": the top-k epilogue needs k <= ", kMaxK, " and E <= min(columns, ", kMaxExperts, ")");
   if (a.tail.data && !a.w.quantized()) fail("gemv ", name, ": tail rows follow quantized weights only");
+  if (a.pair_w.data && (a.w.quantized() || a.pair_w.quantized() || a.pair_w.cols != a.cols || a.cols >= 4096 ||
+                        a.pair_w.rows % 2 != 0 || !a.pair_out))
+    fail("gemv ", name, ": row pairs need bf16 matrices of the same width (< 4096), an even row count, an output");
   if (a.w.quantized()) {
     if (a.counter) fail("gemv ", name, ": the top-k epilogue needs bf16 weights");
     return gemv_quant(ctx, a, name);

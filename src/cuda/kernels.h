@@ -102,6 +102,12 @@ struct GemvArgs {
   // Quantized w only: bf16 rows that follow w's in y (a projection whose last rows the file
   // keeps in float, as GGUF's ssm_alpha / ssm_beta), computed by extra blocks of the same launch.
   GpuMatrix tail;
+  // bf16 w only: a second bf16 matrix whose row pairs (2j, 2j + 1) give silu(gate·x) · (up·x)
+  // into pair_out[t · pair_ld + j], in the same launch (the shared expert's gate/up beside the
+  // router, which reads the same normalised rows).
+  GpuMatrix pair_w;
+  float* pair_out = nullptr;
+  int pair_ld = 0;
   // Router epilogue: the last block to finish takes the top-k of each token's first topk_E
   // outputs (softmax, renormalised) into topk_id / topk_w. counter is 0 before and after.
   int* counter = nullptr;
@@ -229,6 +235,7 @@ void attn_decode_split(int max_ctx, int* n_chunks, int* chunk_len);
 struct MoeArgs {
   Dims d;
   int T = 0;
+  bool shared_act_ready = false;  // the shared expert's act came with the router (GemvArgs::pair_w)
   const float* logits = nullptr;  // [T][E + 1]: router logits, then the shared expert's gate logit
   const float* x = nullptr;       // [T][H] normalised input (small path)
   const bf16* xb = nullptr;       // the same in bf16 (grouped path)

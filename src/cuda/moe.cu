@@ -231,7 +231,7 @@ void moe_small(const Ctx& ctx, const MoeArgs& a, bool topk_ready) {
   check(a.d);
   const Dims& d = a.d;
   const int act_stride = std::max(d.I, d.Is);
-  const int slots = d.k + (a.sh_gate_up.data ? 1 : 0);
+  const int slots = d.k + (a.sh_gate_up.data && !a.shared_act_ready ? 1 : 0);
   if (moe_routes_in_experts(a)) return moe_small_quant(ctx, a, act_stride);
   if (!topk_ready) launch(ctx, "moe/topk", moe_topk_kernel, unsigned(a.T), 32, size_t(d.E) * sizeof(float), a);
   launch(ctx, "moe/gate_up", moe_gate_up_kernel, dim3(blocks_for(act_stride, 8), unsigned(slots), unsigned(a.T)), 256,
