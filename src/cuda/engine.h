@@ -125,6 +125,7 @@ struct Engine {
                       float* x_out, const char* name);
   void enqueue_lm_head(const Plan& p, const Ctx& c, int r0, int n);
   void deltanet_layer(const Plan& p, const Ctx& c, const GpuLayer& L);
+  GemvArgs on_normed_h(int ntok, const float* norm_w) const;
   void attention_layer(const Plan& p, const Ctx& c, const GpuLayer& L);
   void moe_layer(const Plan& p, const Ctx& c, const GpuLayer& L);
 };

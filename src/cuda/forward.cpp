@@ -54,6 +54,18 @@ void Engine::dense(const Plan& p, const Ctx& c, const bf16* x, int ldx, int T, c
   group_gemm(c, g, name);
 }
 
+// GEMV arguments for W · (rmsnorm(h) · norm_w), over h's first ntok rows.
+GemvArgs Engine::on_normed_h(int ntok, const float* norm_w) const {
+  GemvArgs a;
+  a.ntok = ntok;
+  a.input = GemvInput::Norm;
+  a.x = ws.h;
+  a.ldx = w->dims.H;
+  a.norm_w = norm_w;
+  a.eps = w->dims.eps;
+  return a;
+}
+
 void Engine::enqueue_layers(const Plan& p, const Ctx& c) {
   {
     ProfileScope scope(c, "embed");
@@ -79,15 +91,9 @@ void Engine::project_normed(const Plan& p, const Ctx& c, const GpuParts& W, cons
     const GpuMatrix& part = W[i];
     if (p.small) {
       if (with_tail && i == 1) break;
-      GemvArgs a;
+      GemvArgs a = on_normed_h(p.T, norm_w);
       a.w = part;
       if (with_tail) a.tail = W[1];
-      a.ntok = p.T;
-      a.input = GemvInput::Norm;
-      a.x = ws.h;
-      a.ldx = d.H;
-      a.norm_w = norm_w;
-      a.eps = d.eps;
       a.x_out = row0 == 0 ? x_out : nullptr;
       a.y = y + row0;
       a.ldy = ldy;
@@ -217,14 +223,8 @@ void Engine::moe_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
   m.quant_gemm = !p.small && p.T <= opt.quant_gemm_tokens;
   m.m = p.m;
   if (p.small) {
-    GemvArgs a;  // router logits, and (bf16 experts) in the last block the top-k of each token
+    GemvArgs a = on_normed_h(p.T, L.post_norm);  // router logits, and (bf16 experts) the top-k in the last block
     a.w = L.router;
-    a.ntok = p.T;
-    a.input = GemvInput::Norm;
-    a.x = ws.h;
-    a.ldx = d.H;
-    a.norm_w = L.post_norm;
-    a.eps = d.eps;
     a.x_out = ws.x;
     a.y = ws.router;
     a.ldy = d.E + 1;
@@ -269,15 +269,9 @@ void Engine::moe_layer(const Plan& p, const Ctx& c, const GpuLayer& L) {
 void Engine::enqueue_lm_head(const Plan& p, const Ctx& c, int r0, int n) {
   const Dims& d = w->dims;
   if (n <= kGemvMaxTokens) {
-    GemvArgs a;
+    GemvArgs a = on_normed_h(n, w->final_norm);
     a.w = w->lm_head;
-    a.ntok = n;
-    a.input = GemvInput::Norm;
-    a.x = ws.h;
-    a.ldx = d.H;
     a.x_rows = p.m.logit_rows + r0;
-    a.norm_w = w->final_norm;
-    a.eps = d.eps;
     a.y = ws.logits;
     a.ldy = d.V;
     gemv(c, a, "lm_head");
