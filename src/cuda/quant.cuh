@@ -44,12 +44,12 @@ struct QAct {
   __device__ float2 s2(int u) const { return reinterpret_cast<const float2*>(s)[u]; }
 };
 
-// Block-wide: n floats, rows of `width` (a multiple of 64; x and q 16-byte aligned), into q/d/s
-// (q of each row laid out by act_chunk_slot). Eight
-// lanes share a block of 32 values, four each (one 16-byte load, one 4-byte store), and meet by
-// three shuffles; a warp takes four blocks per pass, so the loop bound is warp-uniform and every
-// lane joins every shuffle. (One thread per block serialised 64 shared-memory accesses per block:
-// the MoE down kernel's eight slots of 16 blocks kept 16 of 256 threads busy.)
+// Block-wide: n floats, rows of `width` (a multiple of 64; x and q 16-byte aligned), into q/d/s,
+// each row's q laid out by act_chunk_slot. Eight lanes share a block of 32 values, four each
+// (one 16-byte load, one 4-byte store), and meet by three shuffles; a warp takes four blocks per
+// pass, so the loop bound is warp-uniform and every lane joins every shuffle. (One thread per
+// block serialised 64 shared-memory accesses per block: the MoE down kernel's eight slots of 16
+// blocks kept 16 of 256 threads busy.)
 __device__ __forceinline__ void quantize_act(const float* x, int n, int width, int8_t* q, float* d, float* s) {
   const int nb = n / 32, l8 = threadIdx.x % 8, warp = threadIdx.x / 32, step = blockDim.x / 8, row_chunks = width / 16;
   for (int b0 = 4 * warp; b0 < nb; b0 += step) {
@@ -112,10 +112,11 @@ struct Q8Unit {
     d2 = __ldg(reinterpret_cast<const uint32_t*>(row + cols + 4 * u));
   }
   __device__ float dot(int u, const QAct& x) const {
-    const int s0 = dot16(q[0].x, q[0].y, q[0].z, q[0].w, x.chunk(4 * u)) + dot16(q[1].x, q[1].y, q[1].z, q[1].w, x.chunk(4 * u + 1));
-    const int s1 = dot16(q[2].x, q[2].y, q[2].z, q[2].w, x.chunk(4 * u + 2)) + dot16(q[3].x, q[3].y, q[3].z, q[3].w, x.chunk(4 * u + 3));
+    int s[2] = {0, 0};  // the unit's two blocks of 32
+#pragma unroll
+    for (int i = 0; i < 4; ++i) s[i / 2] += dot16(q[i].x, q[i].y, q[i].z, q[i].w, x.chunk(4 * u + i));
     const float2 xd = x.d2(u);
-    return half_lo(d2) * xd.x * float(s0) + half_hi(d2) * xd.y * float(s1);
+    return half_lo(d2) * xd.x * float(s[0]) + half_hi(d2) * xd.y * float(s[1]);
   }
   template <class Emit>
   __device__ void dequant(int u, Emit emit) const {
@@ -172,7 +173,8 @@ struct K45Unit {
     scales(c, &sc0, &m0, &sc1, &m1);
     const float d = half_lo(head.x), dmin = half_hi(head.x);
     const float2 xd = x.d2(u), xs = x.s2(u);
-    return d * (float(sc0) * xd.x * float(lo) + float(sc1) * xd.y * float(hi)) - dmin * (float(m0) * xs.x + float(m1) * xs.y);
+    return d * (float(sc0) * xd.x * float(lo) + float(sc1) * xd.y * float(hi)) -
+           dmin * (float(m0) * xs.x + float(m1) * xs.y);
   }
   template <class Emit>
   __device__ void dequant(int u, Emit emit) const {
